@@ -1,5 +1,5 @@
 #pragma once
-// MPC_CLAUSE("Q-FULL-1", ...): names the clauses a test checks (spec/clauses/README.md).
+// MPC_CLAUSE(id, ...): names the clauses a test checks (spec/clauses/README.md).
 // ci/clauses reads the ids from the source; at run time they are recorded as the GoogleTest
 // property "clauses", so they appear in --gtest_output=xml reports too.
 #include <gtest/gtest.h>

@@ -47,14 +47,15 @@ def test_duplicate_id_fails(tree):
 
 
 def test_unknown_id_in_cpp_marker_fails(tree):
-    (tree / "props" / "x_test.cpp").write_text('TEST(A, B) { MPC_CLAUSE("Q-NOPE-99"); }\n')
+    # markers are spelled in two pieces here so that the lint does not read this file's fixtures
+    (tree / "props" / "x_test.cpp").write_text('TEST(A, B) { MPC_' + 'CLAUSE("Q-NOPE-99"); }\n')
     r = run_lint(tree, "--quiet")
     assert r.returncode == 1
     assert "props/x_test.cpp:1: unknown clause id 'Q-NOPE-99'" in r.stderr
 
 
 def test_unknown_id_in_pytest_marker_fails(tree):
-    (tree / "props" / "test_x.py").write_text('import pytest\n\n@pytest.mark.clause("Z-1")\ndef test_a(): pass\n')
+    (tree / "props" / "test_x.py").write_text('import pytest\n\n@pytest.mark.' + 'clause("Z-1")\ndef test_a(): pass\n')
     r = run_lint(tree, "--quiet")
     assert r.returncode == 1
     assert "props/test_x.py:3: unknown clause id 'Z-1'" in r.stderr
@@ -64,7 +65,7 @@ def test_marker_counts_as_coverage(tree):
     path, doc = first_clause(tree)
     cid = doc["clauses"][0]["id"]
     before = run_lint(tree)
-    (tree / "props" / "x_test.cpp").write_text(f'TEST(A, B) {{ MPC_CLAUSE("{cid}"); }}\n')
+    (tree / "props" / "x_test.cpp").write_text(f'TEST(A, B) {{ MPC_' + f'CLAUSE("{cid}"); }}\n')
     after = run_lint(tree)
     assert before.returncode == 0 and after.returncode == 0, after.stderr
     row = lambda out: next(l for l in out.splitlines() if l.startswith("queues") and " cpp " in l)

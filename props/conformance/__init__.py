@@ -1,0 +1,1 @@
+"""Conformance tests: the same bodies on CPython multiprocessing (the oracle) and on --impl."""

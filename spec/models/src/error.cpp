@@ -15,17 +15,26 @@ bool message_matches(const std::string& pattern, const std::string& text) {
   auto is_dec = [](char c) { return c >= '0' && c <= '9'; };
   while (p < pattern.size()) {
     if (pattern.compare(p, kAddr.size(), kAddr) == 0) {
+      p += kAddr.size();
+      // A pattern admits itself: the placeholder also matches the placeholder.
+      if (text.compare(t, kAddr.size(), kAddr) == 0) {
+        t += kAddr.size();
+        continue;
+      }
       if (text.compare(t, 2, "0x") != 0) return false;
       t += 2;
       const std::size_t start = t;
       while (t < text.size() && is_hex(text[t])) ++t;
       if (t == start) return false;
-      p += kAddr.size();
     } else if (pattern.compare(p, kPid.size(), kPid) == 0) {
+      p += kPid.size();
+      if (text.compare(t, kPid.size(), kPid) == 0) {
+        t += kPid.size();
+        continue;
+      }
       const std::size_t start = t;
       while (t < text.size() && is_dec(text[t])) ++t;
       if (t == start) return false;
-      p += kPid.size();
     } else {
       if (t >= text.size() || text[t] != pattern[p]) return false;
       ++p;

@@ -29,7 +29,8 @@ Outcome<LockState> step(const LockState& s, const LockOp& op) {
   using O = Outcome<LockState>;
   if (op.kind == LockOp::Kind::release) {
     // No ownership: whoever calls release() on a locked Lock unlocks it.
-    if (!s.locked) return O::single(Result::raises(errors::value_error(errors::kReleasedTooManyTimes)), s);
+    if (!s.locked)
+      return O::single(Result::raises(errors::value_error(errors::kReleasedTooManyTimes)), s);
     return O::single(Result::returns(), LockState{false});
   }
   switch (detail::semlock_acquire(!s.locked, op.block, op.timeout)) {

@@ -17,7 +17,8 @@ const char* class_path(QueueKind k) {
 
 // ValueError(f"Queue {self!r} is closed") with the default object repr.
 PyError closed_error(QueueKind k) {
-  return errors::value_error(std::string("Queue <") + class_path(k) + " object at 0x\u2026> is closed");
+  return errors::value_error(std::string("Queue <") + class_path(k) +
+                             " object at 0x\u2026> is closed");
 }
 
 PyError not_closed_error(QueueKind k) {
@@ -71,7 +72,8 @@ Outcome<QueueState> step_get(const QueueState& s, const QueueOp& op) {
   next.items.pop_front();
   auto outcome = returns(std::move(front), std::move(next));
   // The feeder may not have written the item yet when the poll deadline passes.
-  if (s.races.cpython_racy_get && !waits_forever) outcome.or_else(Result::raises(errors::empty()), s);
+  if (s.races.cpython_racy_get && !waits_forever)
+    outcome.or_else(Result::raises(errors::empty()), s);
   return outcome;
 }
 
@@ -87,7 +89,8 @@ Outcome<QueueState> step_empty(const QueueState& s) {
     return outcome;
   }
   auto outcome = returns(Value::boolean(exact), s);
-  if (!exact && s.races.cpython_racy_empty) outcome.or_else(Result::returns(Value::boolean(true)), s);
+  if (!exact && s.races.cpython_racy_empty)
+    outcome.or_else(Result::returns(Value::boolean(true)), s);
   return outcome;
 }
 

@@ -53,7 +53,10 @@ Converted convert(char tc, const Value& x) {
   if (is_int_code(tc)) {
     if (x.is_bool()) return {Value::integer(x.as_bool() ? 1 : 0), {}, {}};
     if (x.is_int()) return {Value::integer(wrap_to_typecode(tc, x.as_int())), {}, {}};
-    return {{}, {}, "storing " + x.repr() + " in a '" + std::string(1, tc) + "' cell is a Python type error the model does not cover"};
+    return {{},
+            {},
+            "storing " + x.repr() + " in a '" + std::string(1, tc) +
+                "' cell is a Python type error the model does not cover"};
   }
   double d = 0.0;
   if (x.is_float()) {
@@ -63,7 +66,10 @@ Converted convert(char tc, const Value& x) {
   } else if (x.is_bool()) {
     d = x.as_bool() ? 1.0 : 0.0;
   } else {
-    return {{}, {}, "storing " + x.repr() + " in a '" + std::string(1, tc) + "' cell is a Python type error the model does not cover"};
+    return {{},
+            {},
+            "storing " + x.repr() + " in a '" + std::string(1, tc) +
+                "' cell is a Python type error the model does not cover"};
   }
   if (tc == 'f') d = static_cast<double>(static_cast<float>(d));  // a C float cell
   return {Value::floating(d), {}, {}};
@@ -311,8 +317,10 @@ std::string RegisterOp::to_string() const {
 }
 
 Outcome<RegisterState> step(const RegisterState& s, const RegisterOp& op) {
-  const bool value_op = op.kind == RegisterOp::Kind::get_value || op.kind == RegisterOp::Kind::set_value;
-  if (value_op && s.is_array) return O::illegal(op.to_string() + " on an Array (no .value in the model)");
+  const bool value_op =
+      op.kind == RegisterOp::Kind::get_value || op.kind == RegisterOp::Kind::set_value;
+  if (value_op && s.is_array)
+    return O::illegal(op.to_string() + " on an Array (no .value in the model)");
   if (!value_op && !s.is_array) return O::illegal(op.to_string() + " on a Value (not a sequence)");
   switch (op.kind) {
     case RegisterOp::Kind::get_value:

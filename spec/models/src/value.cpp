@@ -5,7 +5,6 @@
 #include <cmath>
 #include <system_error>
 
-
 namespace mpconform::spec {
 
 std::string py_int_repr(PyInt v) {

@@ -27,13 +27,15 @@ struct PyError {
 };
 
 // True when `text` matches `pattern`, where "0x…" (U+2026) in the pattern matches "0x" followed
-// by one or more hex digits and "<pid>" matches one or more decimal digits.
+// by one or more hex digits and "<pid>" matches one or more decimal digits. Each placeholder
+// also matches itself, so a pattern admits itself (a model's own result checks against it).
 bool message_matches(const std::string& pattern, const std::string& text);
 
 // The exceptions the models raise, with CPython 3.11's exact messages.
 namespace errors {
 inline constexpr const char* kReleasedTooManyTimes = "semaphore or lock released too many times";
-inline constexpr const char* kRLockNotOwned = "attempt to release recursive lock not owned by thread";
+inline constexpr const char* kRLockNotOwned =
+    "attempt to release recursive lock not owned by thread";
 inline constexpr const char* kHandleClosed = "handle is closed";
 inline constexpr const char* kReadOnly = "connection is read-only";
 inline constexpr const char* kWriteOnly = "connection is write-only";
@@ -59,9 +61,7 @@ inline PyError assertion_error(std::string message) {
 }
 inline PyError type_error(std::string message) { return {"TypeError", std::move(message)}; }
 inline PyError index_error(std::string message) { return {"IndexError", std::move(message)}; }
-inline PyError overflow_error(std::string message) {
-  return {"OverflowError", std::move(message)};
-}
+inline PyError overflow_error(std::string message) { return {"OverflowError", std::move(message)}; }
 inline PyError attribute_error(std::string message) {
   return {"AttributeError", std::move(message)};
 }

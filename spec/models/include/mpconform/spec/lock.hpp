@@ -25,8 +25,8 @@ struct LockState {
 struct LockOp {
   enum class Kind { acquire, release };
   Kind kind = Kind::acquire;
-  bool block = true;               // acquire's keyword is `block` (L-ACQ-1)
-  std::optional<double> timeout;   // nullopt = None
+  bool block = true;              // acquire's keyword is `block` (L-ACQ-1)
+  std::optional<double> timeout;  // nullopt = None
 
   static LockOp acquire(bool block = true, std::optional<double> timeout = {});
   static LockOp release();

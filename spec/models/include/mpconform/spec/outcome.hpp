@@ -125,9 +125,9 @@ concept Model = requires(const typename M::State& s, const typename M::Op& op) {
 // is illegal there or `observed` is not among the allowed results. Pure; found by overload on
 // the model's step(State, Op).
 template <class State, class Op>
-  requires requires(const State& s, const Op& op) {
-    { step(s, op) } -> std::same_as<Outcome<State>>;
-  }
+requires requires(const State& s, const Op& op) {
+  { step(s, op) } -> std::same_as<Outcome<State>>;
+}
 std::optional<State> check(const State& state, const Op& op, const Result& observed) {
   const Outcome<State> outcome = step(state, op);
   if (const Allowed<State>* a = outcome.find(observed)) return a->next;
@@ -139,13 +139,13 @@ std::optional<State> check(const State& state, const Op& op, const Result& obser
 //    allowed: {7 -> Queue(maxsize=1, items=[])}"
 // and "... is allowed" when it is.
 template <class State, class Op>
-  requires requires(const State& s, const Op& op) {
-    { step(s, op) } -> std::same_as<Outcome<State>>;
-  }
+requires requires(const State& s, const Op& op) {
+  { step(s, op) } -> std::same_as<Outcome<State>>;
+}
 std::string explain(const State& state, const Op& op, const Result& observed) {
   const Outcome<State> outcome = step(state, op);
-  std::string line = "in " + state.to_string() + ": " + op.to_string() + " -> " +
-                     observed.to_string();
+  std::string line =
+      "in " + state.to_string() + ": " + op.to_string() + " -> " + observed.to_string();
   if (outcome.find(observed) != nullptr) return line + " is allowed";
   return line + " is not allowed; " +
          (outcome.is_illegal() ? outcome.to_string() : "allowed: " + outcome.to_string());

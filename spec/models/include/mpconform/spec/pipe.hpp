@@ -72,7 +72,7 @@ struct PipeOp {
   };
   Kind kind = Kind::poll;
   PipeEnd end = PipeEnd::a;
-  Value payload;                        // send, send_bytes
+  Value payload;                          // send, send_bytes
   std::optional<std::int64_t> maxlength;  // recv_bytes; nullopt = None
   std::optional<double> timeout = 0.0;    // poll; nullopt = None (wait forever)
 

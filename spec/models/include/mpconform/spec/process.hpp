@@ -44,9 +44,9 @@ struct ProcessState {
 struct ProcessOp {
   enum class Kind {
     start,
-    join,         // join(timeout)
+    join,  // join(timeout)
     is_alive,
-    exitcode,     // the exitcode property
+    exitcode,  // the exitcode property
     terminate,
     kill,
     close,

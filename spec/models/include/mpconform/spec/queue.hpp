@@ -73,8 +73,8 @@ std::optional<PyError> queue_ctor_error(PyInt maxsize);
 // One call on a Queue or JoinableQueue. A timeout of nullopt is Python's None.
 struct QueueOp {
   enum class Kind {
-    put,                 // put(item, block, timeout); put_nowait(item) is put(item, False)
-    get,                 // get(block, timeout); get_nowait() is get(False)
+    put,  // put(item, block, timeout); put_nowait(item) is put(item, False)
+    get,  // get(block, timeout); get_nowait() is get(False)
     qsize,
     empty,
     full,

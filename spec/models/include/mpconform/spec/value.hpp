@@ -54,8 +54,12 @@ class Value {
   static Value boolean(bool b) { return Value(Repr(std::in_place_type<bool>, b)); }
   static Value integer(PyInt i) { return Value(Repr(std::in_place_type<PyInt>, i)); }
   static Value floating(double d) { return Value(Repr(std::in_place_type<double>, d)); }
-  static Value bytes(std::string data) { return Value(Repr(std::in_place_type<Bytes>, Bytes{std::move(data)})); }
-  static Value str(std::string text) { return Value(Repr(std::in_place_type<Str>, Str{std::move(text)})); }
+  static Value bytes(std::string data) {
+    return Value(Repr(std::in_place_type<Bytes>, Bytes{std::move(data)}));
+  }
+  static Value str(std::string text) {
+    return Value(Repr(std::in_place_type<Str>, Str{std::move(text)}));
+  }
   static Value list(List items) { return Value(Repr(std::in_place_type<List>, std::move(items))); }
 
   bool is_none() const { return std::holds_alternative<NoneType>(v_); }

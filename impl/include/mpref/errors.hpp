@@ -67,12 +67,44 @@ class BrokenPipeError : public OSError {
   [[nodiscard]] std::string_view python_type() const noexcept override { return "BrokenPipeError"; }
 };
 
+/// Python's repr() of a bytes object: b'...' with Python's escapes and quote choice.
+inline std::string python_bytes_repr(std::string_view bytes) {
+  const bool dq = bytes.find('\'') != std::string_view::npos &&
+                  bytes.find('"') == std::string_view::npos;
+  const char quote = dq ? '"' : '\'';
+  static const char hex[] = "0123456789abcdef";
+  std::string out = "b";
+  out += quote;
+  for (char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '\\' || c == static_cast<unsigned char>(quote)) {
+      out += '\\';
+      out += ch;
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c >= 0x7f) {
+      out += "\\x";
+      out += hex[c >> 4];
+      out += hex[c & 0xf];
+    } else {
+      out += ch;
+    }
+  }
+  out += quote;
+  return out;
+}
+
 /// multiprocessing.BufferTooShort: recv_bytes_into got a message larger than the buffer.
-/// message() is the whole message, which has been consumed (CPython: args[0]).
+/// message() is the whole message, which has been consumed (CPython: args[0]); what() is
+/// CPython's str(), the repr of those bytes (b'0123456789AB').
 class BufferTooShort : public ProcessError {
  public:
   explicit BufferTooShort(std::string message)
-      : ProcessError(message), message_(std::move(message)) {}
+      : ProcessError(python_bytes_repr(message)), message_(std::move(message)) {}
   [[nodiscard]] const std::string& message() const noexcept { return message_; }
   [[nodiscard]] std::string_view python_type() const noexcept override {
     return "multiprocessing.BufferTooShort";

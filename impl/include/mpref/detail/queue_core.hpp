@@ -1,0 +1,83 @@
+#pragma once
+// mpref/detail/queue_core.hpp: the shared-memory message ring behind Queue, JoinableQueue and
+// SimpleQueue (src/queues/queue_core.cpp).
+//
+// Layout: a small control mapping (robust SharedMutex, three FutexConditions, the counters) and
+// a data mapping of `reserve` bytes of address space used as a byte ring of records
+// [8-byte length][payload][pad to 8]. The data mapping is MAP_SHARED|MAP_ANONYMOUS and touched
+// lazily, so only the pages that hold contents are committed; pages behind the consumer are
+// given back (MADV_REMOVE) every 256 KiB, and when the queue becomes empty the ring restarts
+// at offset 0 so a queue that keeps up stays on the same hot pages.
+//
+// Crash consistency: every operation copies its bytes first (under the mutex) and then commits
+// all counters (head, tail, count, unfinished, discarded) with a single store that flips
+// between two copies of them. A process killed at any instant, while holding the mutex or
+// sleeping, leaves the committed state intact: a put either happened or did not, the item a
+// dying get was taking is either still first in the queue or gone, never half.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "mpref/detail/deadline.hpp"
+#include "mpref/detail/shared_memory.hpp"
+
+namespace mpref::detail {
+
+struct QueueShared;
+
+class QueueCore {
+ public:
+  struct Config {
+    std::int64_t maxsize = 0;                     // items; <= 0: unbounded
+    std::size_t reserve_bytes = std::size_t{1} << 30;  // address space of the data ring
+    bool joinable = false;                        // count unfinished tasks
+  };
+
+  /// Throws OSError when the mappings cannot be made, ValueError for a reserve under 64 KiB.
+  explicit QueueCore(const Config& config);
+
+  /// Appends a message of n bytes. Waits while the queue holds maxsize items, until `d`.
+  /// Throws Full when still full at the deadline; CapacityError when the message cannot fit
+  /// in the reserve next to the current contents (never waits for room in the reserve).
+  void put(const void* data, std::size_t n, const Deadline& d);
+
+  /// Where get() copies a message: returns room for n bytes. Called with the queue locked; if
+  /// it throws, nothing is taken and the exception propagates.
+  using Sink = void* (*)(void* ctx, std::size_t n);
+
+  /// Takes the oldest message into sink(ctx, n) and returns n. Waits while empty, until `d`.
+  /// Throws Empty when still empty at the deadline.
+  std::size_t get(Sink sink, void* ctx, const Deadline& d);
+
+  [[nodiscard]] std::size_t qsize() const;
+  [[nodiscard]] bool empty() const;
+  [[nodiscard]] bool full() const;
+
+  /// JoinableQueue: decrements the unfinished count; ValueError('task_done() called too many
+  /// times') at 0.
+  void task_done();
+  /// JoinableQueue: waits until the unfinished count is 0 or `d` passes; returns whether it is 0.
+  bool join(const Deadline& d);
+  [[nodiscard]] std::uint64_t unfinished() const;
+
+  [[nodiscard]] std::int64_t maxsize() const noexcept;  // 0 when unbounded
+  [[nodiscard]] std::size_t reserve_bytes() const noexcept;
+  /// Bytes of contents (records with headers and padding): what the reserve is charged.
+  [[nodiscard]] std::size_t used_bytes() const;
+  /// The same shared state for every copy and every forked child: used as the object's address.
+  [[nodiscard]] const void* address() const noexcept;
+  /// The data ring, for memory measurements (bench, tests).
+  [[nodiscard]] const void* ring_address() const noexcept;
+  /// Pages of the ring currently committed, by mincore(2) (tests, bench).
+  [[nodiscard]] std::size_t committed_bytes() const;
+  /// Times a lock was taken over from a holder that died (tests).
+  [[nodiscard]] std::uint64_t owner_deaths() const;
+
+ private:
+  std::shared_ptr<SharedRegion> control_;
+  std::shared_ptr<SharedRegion> data_;
+  QueueShared* s_;
+  std::byte* ring_;
+};
+
+}  // namespace mpref::detail

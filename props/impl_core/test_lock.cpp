@@ -436,4 +436,36 @@ TEST(Lock, MutualExclusionAcrossProcesses) {
   EXPECT_FALSE(lock.locked());
 }
 
+TEST(Lock, TimedAndUntimedWaitersNeverLoseAWakeUp) {
+  // Stress for the futex protocol: waiters that time out must pass on a wake-up they consumed,
+  // or an untimed waiter would sleep forever (the child would then hit its bound and fail).
+  Lock lock;
+  Semaphore gate(0);
+  auto counter = mpref::detail::Shared<long>::make(0L);
+  constexpr int procs = 4, per = 3000;
+  std::vector<std::unique_ptr<Child>> kids;
+  for (int p = 0; p < procs; ++p)
+    kids.push_back(std::make_unique<Child>([&, p] {
+      if (!gate.acquire(true, Tier::bound())) return 1;
+      long mine = 0;
+      for (int i = 0; i < per; ++i) {
+        bool timed = (p + i) % 2 == 0;
+        if (timed ? lock.acquire(true, 1e-5 * (i % 7)) : lock.acquire()) {
+          *counter += 1;
+          ++mine;
+          if (i % 64 == 0) usleep(50);  // sometimes hold it long enough for sleepers to pile up
+          lock.release();
+        }
+      }
+      return mine > 0 ? 0 : 2;
+    }));
+  for (int p = 0; p < procs; ++p) gate.release();
+  for (auto& k : kids) {
+    auto r = k->wait(Tier::bound() * 3);
+    EXPECT_TRUE(r.ok()) << r.describe();
+  }
+  EXPECT_GE(*counter, long{procs} * per / 2);  // every untimed acquire succeeded
+  EXPECT_FALSE(lock.locked());
+}
+
 }  // namespace

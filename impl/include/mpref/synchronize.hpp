@@ -104,7 +104,7 @@ class RLock {
   bool acquire(bool block = true, std::optional<double> timeout = std::nullopt) const {
     const std::uint32_t me = detail::self_ident().tid;
     detail::MutexCore& s = core();
-    if (s.word.load(std::memory_order_relaxed) == me) {
+    if (s.holder() == me) {
       s.recursion.store(s.recursion.load(std::memory_order_relaxed) + 1,
                         std::memory_order_relaxed);
       return true;

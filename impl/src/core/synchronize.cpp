@@ -98,11 +98,12 @@ AcquireStatus MutexCore::acquire_slow(std::uint32_t id, const Deadline& d, std::
   // Robust: a holder that is already gone is noticed before any wait, even a zero one.
   auto take_over = [&]() -> bool {
     std::uint32_t w = word.load(std::memory_order_acquire);
-    if (w == 0 || w == id || task_alive(w)) return false;
-    if (!word.compare_exchange_strong(w, id, std::memory_order_acquire,
+    const std::uint32_t h = w & ~contended;
+    if (h == 0 || h == id || task_alive(h)) return false;
+    if (!word.compare_exchange_strong(w, id | contended, std::memory_order_acquire,
                                       std::memory_order_relaxed))
       return false;
-    if (dead != nullptr) *dead = w;
+    if (dead != nullptr) *dead = h;
     return true;
   };
   if (robust && take_over()) return AcquireStatus::owner_died;
@@ -117,19 +118,30 @@ AcquireStatus MutexCore::acquire_slow(std::uint32_t id, const Deadline& d, std::
   AcquireStatus status = AcquireStatus::timed_out;
   double next_check = robust ? monotonic_now() + robust_poll_s : 0.0;
   for (;;) {
-    std::uint32_t w = word.load(std::memory_order_seq_cst);
+    std::uint32_t w = word.load(std::memory_order_relaxed);
     if (w == 0) {
-      if (try_take(id)) {
+      // Others asleep (counted before this load) need our release to wake them; one that
+      // arrives later sets the bit itself before it sleeps.
+      const std::uint32_t mine =
+          waiters.load(std::memory_order_seq_cst) > 1 ? (id | contended) : id;
+      if (word.compare_exchange_weak(w, mine, std::memory_order_acquire,
+                                     std::memory_order_relaxed)) {
         status = AcquireStatus::taken;
         break;
       }
       continue;
     }
+    if ((w & contended) == 0) {
+      if (!word.compare_exchange_weak(w, w | contended, std::memory_order_relaxed,
+                                      std::memory_order_relaxed))
+        continue;
+      w |= contended;
+    }
     if (d.expired()) break;
     timespec ts{};
     const timespec* abs = nullptr;
     if (robust) {
-      double now = monotonic_now();
+      const double now = monotonic_now();
       if (now >= next_check) {
         if (take_over()) {
           status = AcquireStatus::owner_died;
@@ -148,10 +160,21 @@ AcquireStatus MutexCore::acquire_slow(std::uint32_t id, const Deadline& d, std::
     futex_wait(word, w, abs);
   }
   waiters.fetch_sub(1, std::memory_order_seq_cst);
-  // We may have consumed a wake-up meant for the lock we are not taking: pass it on.
-  if (status == AcquireStatus::timed_out && word.load(std::memory_order_seq_cst) == 0 &&
-      waiters.load(std::memory_order_seq_cst) != 0)
-    wake_one();
+  if (status == AcquireStatus::timed_out && waiters.load(std::memory_order_seq_cst) != 0) {
+    // We may have consumed the wake-up of a release and are leaving without the lock: wake
+    // another sleeper now if the lock is free, else make sure the holder's release will.
+    for (;;) {
+      std::uint32_t w = word.load(std::memory_order_relaxed);
+      if (w == 0) {
+        wake_one();
+        break;
+      }
+      if ((w & contended) != 0 ||
+          word.compare_exchange_weak(w, w | contended, std::memory_order_relaxed,
+                                     std::memory_order_relaxed))
+        break;
+    }
+  }
   return status;
 }
 
@@ -218,7 +241,7 @@ bool Lock::acquire_slow(std::uint32_t me, bool block, std::optional<double> time
 }
 
 void Lock::release() const {
-  if (!core().give_any()) throw ValueError(released_too_many);
+  if (!core().give()) throw ValueError(released_too_many);
 }
 
 bool Lock::locked() const noexcept { return core().word.load(std::memory_order_acquire) != 0; }
@@ -246,15 +269,15 @@ void RLock::release() const {
   detail::MutexCore& s = core();
   const std::uint32_t me = detail::self_ident().tid;
   std::uint32_t n = s.recursion.load(std::memory_order_relaxed);
-  if (s.word.load(std::memory_order_relaxed) != me || n == 0) throw AssertionError(rlock_not_owned);
+  if (s.holder() != me || n == 0) throw AssertionError(rlock_not_owned);
   s.recursion.store(n - 1, std::memory_order_relaxed);
-  if (n == 1) s.give_owned();
+  if (n == 1) s.give();
 }
 
 bool RLock::locked() const noexcept { return core().word.load(std::memory_order_acquire) != 0; }
 
 bool RLock::is_mine() const noexcept {
-  return core().word.load(std::memory_order_relaxed) == detail::self_ident().tid;
+  return core().holder() == detail::self_ident().tid;
 }
 
 std::uint32_t RLock::recursion_count() const noexcept {

@@ -7,16 +7,17 @@
 // holder's identity in the lock word itself, which sem_t cannot carry.
 //
 // MutexCore's futex word is 0 when free and the holder's id otherwise (Lock: pid; RLock: kernel
-// tid of the owning thread), so taking, releasing and a robust takeover (CAS dead id -> own id)
-// are each one atomic step and a recorded holder can never be stale. SemCore's futex word is the
-// count. Both keep `waiters`, the number of sleepers, so that a release makes a syscall only when
-// someone sleeps: the uncontended acquire/release pair is two CAS and one load, no syscall.
+// tid of the owning thread), plus a "contended" bit, so taking, releasing and a robust takeover
+// (CAS dead id -> own id) are each one atomic step and a recorded holder can never be stale; the
+// uncontended acquire/release pair is one CAS and one exchange, no syscall. SemCore's futex word
+// is the count; it keeps `waiters`, the number of sleepers, so that a release makes a syscall
+// only when someone sleeps.
 //
-// Lost-wake-up argument: a waiter increments `waiters` (seq_cst) before it re-reads the word and
-// sleeps with FUTEX_WAIT(word, observed), which the kernel re-checks atomically; a releaser
-// changes the word (seq_cst) before it reads `waiters`. So either the waiter sees the change or
-// the releaser sees the waiter and wakes it. A waiter that leaves without taking (time-out,
-// takeover) passes on a wake-up it may have consumed.
+// Lost-wake-up arguments. MutexCore: a sleeper sets `contended` before FUTEX_WAIT(word,
+// observed), which the kernel re-checks atomically, and a releaser's exchange sees the bit and
+// wakes. SemCore: a waiter increments `waiters` (seq_cst) before it re-reads the count and
+// sleeps; a releaser increments the count (seq_cst) before it reads `waiters`. In both, a waiter
+// that leaves without taking (time-out) passes on a wake-up it may have consumed.
 #include <atomic>
 #include <cstdint>
 
@@ -53,13 +54,26 @@ enum class AcquireStatus { taken, timed_out, owner_died };
 inline constexpr double robust_poll_s = 0.05;
 
 /// Lock and RLock. Lives in shared memory; every field is address-free.
+///
+/// The word is 0 when free, else `holder id | contended`. Ids are pids/tids, below 2^22
+/// (Linux's pid_max limit), so bit 31 is free for `contended`: "someone may be asleep, the
+/// release must wake one" (Drepper's "Futexes are tricky", mutex 2). A holder that took the lock
+/// on the fast path leaves the bit clear, so a run of uncontended acquire/release pairs makes no
+/// syscall, and a sleeper costs its waker one FUTEX_WAKE per sleep, not one per release.
 struct MutexCore {
+  static constexpr std::uint32_t contended = 1U << 31;
+
   explicit MutexCore(bool robust_mode) noexcept : robust(robust_mode) {}
 
-  std::atomic<std::uint32_t> word{0};       // futex word: 0 = free, else the holder's id
+  std::atomic<std::uint32_t> word{0};       // futex word: 0 = free, else holder id | contended
   std::atomic<std::uint32_t> waiters{0};    // threads in acquire_slow's sleep loop
   const bool robust;                        // waiters check the holder's liveness
   std::atomic<std::uint32_t> recursion{0};  // RLock only; written by the owner only
+
+  /// The holder's id (0 when free).
+  [[nodiscard]] std::uint32_t holder() const noexcept {
+    return word.load(std::memory_order_relaxed) & ~contended;
+  }
 
   bool try_take(std::uint32_t id) noexcept {
     std::uint32_t expected = 0;
@@ -68,25 +82,16 @@ struct MutexCore {
   }
 
   /// After try_take() failed: spins briefly, then sleeps on the futex until the lock is taken
-  /// (word == id) or `d` passes. Robust mode: at once, then every robust_poll_s, checks whether
-  /// the holder is dead and if so replaces it by CAS (the lock passes, still held, to the
-  /// caller), stores the dead holder's id in *dead and returns owner_died.
+  /// or `d` passes. Robust mode: at once, then every robust_poll_s, checks whether the holder
+  /// is dead and if so replaces it by CAS (the lock passes, still held, to the caller), stores
+  /// the dead holder's id in *dead and returns owner_died.
   AcquireStatus acquire_slow(std::uint32_t id, const Deadline& d, std::uint32_t* dead);
 
-  /// Frees the lock whoever holds it. Returns false (changing nothing) if it was free.
-  bool give_any() noexcept {
-    std::uint32_t w = word.load(std::memory_order_relaxed);
-    do {
-      if (w == 0) return false;
-    } while (!word.compare_exchange_weak(w, 0, std::memory_order_seq_cst,
-                                         std::memory_order_relaxed));
-    if (waiters.load(std::memory_order_seq_cst) != 0) wake_one();
-    return true;
-  }
-  /// Frees a lock the caller is known to hold.
-  void give_owned() noexcept {
-    word.store(0, std::memory_order_seq_cst);
-    if (waiters.load(std::memory_order_seq_cst) != 0) wake_one();
+  /// Frees the lock, whoever holds it. Returns false (the word stays 0) if it was free.
+  bool give() noexcept {
+    const std::uint32_t old = word.exchange(0, std::memory_order_release);
+    if ((old & contended) != 0) wake_one();
+    return old != 0;
   }
   void wake_one() noexcept;
 };

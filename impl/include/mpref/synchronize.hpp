@@ -37,7 +37,9 @@ struct LockOptions {
   /// acquire() throws OwnerDiedError *with the lock held by the caller* (RLock: owned, count 1);
   /// the caller repairs the protected state and then calls release() as usual. Use mpref::Guard
   /// rather than std::lock_guard with robust locks (see Guard). acquire(false) and zero or
-  /// negative timeouts also check once. pid reuse within the 50 ms window is not detected.
+  /// negative timeouts also check once. Limits: liveness is judged by id, so a dead holder's
+  /// pid (tid) reused by a new task before any waiter checks is taken for alive; and a Lock
+  /// holder whose main thread alone exited (pthread_exit, a zombie leader) counts as dead.
   bool robust = false;
 };
 
@@ -201,7 +203,9 @@ class BoundedSemaphore : public Semaphore {
 /// `with lock:`: the constructor acquires (waiting as long as it takes), the destructor releases.
 /// Unlike std::lock_guard, a robust takeover does not throw out of the constructor (which would
 /// leave the lock held with no guard to release it): the guard holds the lock and owner_died()
-/// is true, so the caller can repair the protected state first.
+/// is true, so the caller can repair the protected state first. The destructor's release() must
+/// not throw: if someone else released the lock meanwhile (legal for a Lock), the ValueError
+/// escapes a noexcept destructor and terminates, as with std::lock_guard.
 template <class L>
 class [[nodiscard]] Guard {
  public:

@@ -35,9 +35,16 @@
 //
 // Thread safety: all members may be called from any thread; the process-wide state (registry,
 // counter) is guarded by one mutex that is never held while waiting or around user code.
-// run() and start() of the same object must not race.
+// start() must return before other threads use the same object (run(), join(), ...).
+// Other forks (std::system, a raw fork()) are safe too: a pthread_atfork handler keeps that
+// mutex consistent in their children.
+//
+// Mechanism (not observable through the API, but stronger than CPython's pipes): sentinels are
+// pidfds, so a child's sentinel becomes readable when *it* exits even if a grandchild inherited
+// descriptors, and terminate()/kill() can never signal a recycled pid.
 #include <sys/types.h>
 
+#include <concepts>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,7 +54,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-#include <concepts>
 
 #include "mpref/errors.hpp"
 

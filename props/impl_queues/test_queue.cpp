@@ -833,3 +833,51 @@ TEST(QueueCodec, AMalformedMessageIsAValueErrorAndIsConsumed) {
   EXPECT_NE(raised<mpref::ValueError>([&] { q.get(); }).find("expected 8 bytes"), std::string::npos);
   EXPECT_EQ(q.get(), 7u);
 }
+
+// The recipe documented in mpref/reduction.hpp, for a type that is not trivially copyable.
+struct Named {
+  std::string name;
+  std::int32_t id = 0;
+  bool operator==(const Named&) const = default;
+};
+
+template <>
+struct mpref::Codec<Named> {
+  static std::size_t size(const Named& v) { return sizeof(std::int32_t) + v.name.size(); }
+  static void encode(const Named& v, std::span<std::byte> out) {
+    std::memcpy(out.data(), &v.id, sizeof v.id);
+    if (!v.name.empty()) std::memcpy(out.data() + sizeof v.id, v.name.data(), v.name.size());
+  }
+  static Named decode(std::span<const std::byte> in) {
+    if (in.size() < sizeof(std::int32_t)) throw mpref::ValueError("Named: short message");
+    Named v;
+    std::memcpy(&v.id, in.data(), sizeof v.id);
+    v.name.assign(reinterpret_cast<const char*>(in.data()) + sizeof v.id, in.size() - sizeof v.id);
+    return v;
+  }
+};
+
+TEST(QueueCodec, AUserCodecWorksAcrossProcesses) {
+  static_assert(mpref::Encodable<Named>);
+  static_assert(!mpref::Encodable<std::vector<std::string>>);  // no codec: rejected at compile time
+  mpref::Queue<Named> q;
+  mpref::SimpleQueue<std::optional<Named>> back;
+  Child c = Child::spawn([&] {
+    for (;;) {
+      Named n = q.get(true, qtest::kLong);
+      if (n.id < 0) break;
+      back.put(Named{n.name + "!", n.id * 2});
+    }
+    back.put(std::nullopt);
+  });
+  q.put(Named{"a", 1});
+  q.put(Named{std::string(300, 'b'), 2});  // past the codec helper's stack buffer
+  q.put(Named{"", -1});
+  EXPECT_EQ(back.get(qtest::kLong), (std::optional<Named>(Named{"a!", 2})));
+  EXPECT_EQ(back.get(qtest::kLong), (std::optional<Named>(Named{std::string(300, 'b') + "!", 4})));
+  EXPECT_EQ(back.get(qtest::kLong), std::nullopt);
+  EXPECT_EQ(c.finish(), 0);
+  auto [a, b] = mpref::Pipe();
+  a.send(Named{"over a pipe", 9});
+  EXPECT_EQ(b.recv<Named>(), (Named{"over a pipe", 9}));
+}

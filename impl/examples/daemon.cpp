@@ -5,10 +5,13 @@
 // daemon is gone. Second case (mpref, beyond CPython): the parent is SIGKILLed, so no exit work
 // runs at all; the daemon still dies, by PR_SET_PDEATHSIG.
 #include <poll.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -64,12 +67,22 @@ int run_case(bool kill_parent) {
   check(parent.exitcode() == (kill_parent ? -9 : 0), "the parent's exit code");
   check(took < 5.0, "the parent did not wait out its daemon's 30 s");
   check(gone_within(daemon_pid, 5.0), "the daemon is gone");
+  if (kill_parent) {
+    // Orphaned, it was adopted by us (subreaper, see main) and is ours to reap.
+    int status = 0;
+    check(::waitpid(daemon_pid, &status, 0) == daemon_pid && WIFSIGNALED(status) &&
+              WTERMSIG(status) == SIGKILL,
+          "the orphaned daemon was SIGKILLed");
+  }
   std::printf("  daemon %d is gone\n", daemon_pid);
   return daemon_pid;
 }
 }  // namespace
 
 int main() {
+  // Orphans (the daemon of the killed parent) are re-parented to us rather than to init, so
+  // the example can reap them and leaves no zombie behind.
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   run_case(false);
   run_case(true);
   std::printf("example daemon: all checks passed\n");

@@ -39,7 +39,7 @@
 // Other forks (std::system, a raw fork()) are safe too: a pthread_atfork handler keeps that
 // mutex consistent in their children.
 //
-// Mechanism (not observable through the API, but stronger than CPython's pipes): sentinels are
+// Mechanism (stronger than CPython's pipes; P-SENT-2/X-EXIT-12 hold as stated): sentinels are
 // pidfds, so a child's sentinel becomes readable when *it* exits even if a grandchild inherited
 // descriptors, and terminate()/kill() can never signal a recycled pid.
 #include <sys/types.h>

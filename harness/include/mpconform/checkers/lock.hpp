@@ -1,0 +1,41 @@
+#pragma once
+// mpconform/checkers/lock.hpp: Lock and RLock.
+//
+// Reads the acquire/release ops on one lock (Op::object). acquire: ok = returned True,
+// fail Timeout = returned False. release: ok, or fail (ValueError for Lock, AssertionError for
+// RLock).
+//
+// A critical section of process p runs from an ok acquire by p (outermost, for an RLock) to
+// p's matching release. It was definitely held during [acquire.return, release.invoke]
+// (until p's last recorded instant when p never released: p may have been killed holding it)
+// and possibly held during [acquire.invoke, release.return] (forever when never released).
+// Rules:
+//  1. mutual exclusion: no two sections' definitely-held intervals overlap. The clause is that
+//     of the second acquire: L-ACQ-2 (block=False or timeout 0), L-ACQ-6 (timeout), L-ACQ-9
+//     (no timeout); RL-ACQ-2 for an RLock;
+//  2. Lock: a Lock is not reentrant: a holder's second ok acquire with no release between is
+//     illegal (L-ACQ-3); a failed acquire while the Lock was certainly free (no section
+//     possibly held during any part of the call) is illegal (L-ACQ-1); a release that failed
+//     while the Lock was definitely held during the whole call is illegal (L-REL-3);
+//  3. RLock ownership: a release that succeeded by a process that did not own the RLock (its
+//     own acquires and releases balance) is illegal (RL-REL-1); a failed release or a failed
+//     acquire by the owner is illegal (RL-ACQ-3, RL-ACQ-1).
+// A Lock has no owner (L-REL-3): when a process releases a Lock it did not acquire, sections
+// cannot be paired and the verdict is Unknown. An info acquire/release (killed mid-call) makes
+// its process's later sections uncertain: they count as possibly held, never as definitely.
+#include <cstdint>
+
+#include "mpconform/history.hpp"
+#include "mpconform/verdict.hpp"
+
+namespace mpconform {
+
+struct LockCheckOptions {
+  std::uint32_t object = 0;  // the lock's Op::object
+  bool reentrant = false;    // an RLock
+};
+
+/// Checks the lock rules above. Pure; O(n log n).
+Verdict check_lock(const History& history, const LockCheckOptions& options = {});
+
+}  // namespace mpconform

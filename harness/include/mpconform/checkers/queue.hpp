@@ -1,0 +1,61 @@
+#pragma once
+// mpconform/checkers/queue.hpp: Queue, SimpleQueue and JoinableQueue items.
+//
+// Reads the put/get/qsize/empty/full ops on one queue (Op::object). Put values must be unique
+// among ok and info puts (make_tag); a failed put may be retried with the same value.
+//
+// Rules, in the order they are checked (the first violation is returned):
+//  1. nothing invented: every ok get returns a value some ok or info put put, and does not
+//     return before that put was invoked (Q-ORDER-2; a value whose only put raised queue.Full:
+//     Q-FULL-7);
+//  2. nothing duplicated: no value is got by two ok gets (Q-ORDER-2);
+//  3. FIFO per producer (Q-ORDER-2): for two items a, b put by the same process, a first:
+//     - if both were got, get(b) must not return before get(a) was invoked (a single consumer
+//       gets them in order; across consumers only real-time order is checked: overlapping
+//       gets prove nothing);
+//     - if a was put ok and never got, get(b) must not return before some info get (a
+//       consumer killed mid-call) could have taken a.
+//     Items of different producers are not ordered (CPython's feeder threads may overtake).
+//  4. nothing lost (only with `drained`: the consumers emptied the queue at the end): every ok
+//     put is got, except as many as there are info gets (each may have taken one) (Q-ORDER-2);
+//  5. Empty only when allowed: a get that raised queue.Empty is illegal when some item was
+//     definitely in the queue during the whole call: its put returned before the get was
+//     invoked, and it was got only by a get invoked after this one returned (or never got,
+//     with no info get invoked before this one returned). A get with no timeout never raises
+//     Empty (Q-GET-1). Other gets: Q-SIZE-9 (the reference makes an item readable as soon as
+//     put returns); skipped with `cpython_racy_get`, where CPython's model allows Empty.
+//  6. bounds. For an op q, L(q) = items definitely in the queue during all of q (as in rule 5)
+//     and U(q) = items possibly in the queue at some instant of q (put invoked before q
+//     returned, not got by a get that returned before q was invoked):
+//     qsize() = n needs 0 <= n, n <= maxsize when bounded (Q-MAX-3) and L <= n <= U (Q-SIZE-2);
+//     full() True needs a bounded queue (Q-MAX-1) and U >= maxsize, False needs L < maxsize
+//     (Q-SIZE-3); empty() True needs L == 0 (Q-SIZE-7, skipped with `cpython_racy_empty`),
+//     False needs U >= 1 (Q-SIZE-6); a put that raised Full needs a bounded queue (Q-MAX-1)
+//     and U >= maxsize (Q-PUT-1).
+//     This rule costs O(ops * items); past `max_work` it answers Unknown instead.
+// SimpleQueue (`simple_queue`): rules 1-4 name SQ-10 instead of Q-ORDER-2.
+// A history with dropped ops is Unknown.
+#include <cstdint>
+
+#include "mpconform/history.hpp"
+#include "mpconform/verdict.hpp"
+
+namespace mpconform {
+
+struct QueueCheckOptions {
+  std::uint32_t object = 0;     // the queue's Op::object
+  std::int64_t maxsize = 0;     // as passed to Queue(maxsize): <= 0 is unbounded
+  bool drained = false;         // consumers got every item there was at the end (enables rule 4)
+  bool simple_queue = false;    // a SimpleQueue: name SQ-10 for rules 1-4
+  // The CPython 3.11 races of spec::QueueRaces (spec/models/.../queue.hpp), for checking a
+  // backend that is only as strong as CPython. Off: the reference's exact behaviour.
+  bool cpython_racy_get = false;
+  bool cpython_racy_empty = false;
+  // Budget of rule 6 (size ops + failed puts, times items); beyond it rule 6 is Unknown.
+  std::uint64_t max_work = 200'000'000;
+};
+
+/// Checks the queue rules above. Pure; O(n log n) for rules 1-5.
+Verdict check_queue(const History& history, const QueueCheckOptions& options = {});
+
+}  // namespace mpconform

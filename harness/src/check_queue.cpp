@@ -1,0 +1,223 @@
+// The queue checker (see mpconform/checkers/queue.hpp for the rules).
+#include <algorithm>
+#include <limits>
+
+#include "channel.hpp"
+#include "mpconform/checkers/queue.hpp"
+
+namespace mpconform {
+namespace {
+
+using detail::Channel;
+using detail::ChannelItem;
+using detail::npos;
+using detail::short_name;
+
+constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
+
+// Items with an ok put, sorted by put return, with the running maximum of their take bound:
+// answers "is some item definitely in the queue during [t0, t1]?" in O(log n).
+class PresentIndex {
+ public:
+  PresentIndex(const History& h, const Channel& ch) {
+    for (std::size_t i = 0; i < ch.items.size(); ++i)
+      if (h.ops[ch.items[i].put].ok()) order_.push_back(i);
+    std::sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
+      return h.ops[ch.items[a].put].return_ns < h.ops[ch.items[b].put].return_ns;
+    });
+    put_ret_.reserve(order_.size());
+    best_.reserve(order_.size());
+    std::int64_t best = kMinTime;
+    std::size_t best_item = npos;
+    for (std::size_t i : order_) {
+      put_ret_.push_back(h.ops[ch.items[i].put].return_ns);
+      const std::int64_t tb = detail::take_bound(h, ch, ch.items[i]);
+      if (tb > best) {
+        best = tb;
+        best_item = i;
+      }
+      best_.emplace_back(best, best_item);
+    }
+  }
+  // An item whose put returned before t0 and that stayed until after t1, or npos.
+  [[nodiscard]] std::size_t witness(std::int64_t t0, std::int64_t t1) const {
+    const auto n = static_cast<std::size_t>(std::lower_bound(put_ret_.begin(), put_ret_.end(), t0) - put_ret_.begin());
+    if (n == 0) return npos;
+    const auto& [best, item] = best_[n - 1];
+    return best > t1 ? item : npos;
+  }
+
+ private:
+  std::vector<std::size_t> order_;
+  std::vector<std::int64_t> put_ret_;
+  std::vector<std::pair<std::int64_t, std::size_t>> best_;
+};
+
+struct Bounds {
+  std::int64_t lower = 0;  // L: definitely present during all of q
+  std::int64_t upper = 0;  // U: possibly present at some instant of q
+  std::vector<std::size_t> lower_ops;  // puts (and later gets) of the L items
+  std::vector<std::size_t> upper_ops;  // puts of the U items and gets of the items gone before
+};
+
+Bounds bounds_of(const History& h, const Channel& ch, const Op& q) {
+  Bounds b;
+  for (const ChannelItem& it : ch.items) {
+    const Op& put = h.ops[it.put];
+    const std::int64_t tb = detail::take_bound(h, ch, it);
+    if (put.ok() && put.return_ns < q.invoke_ns && tb > q.return_ns) {
+      ++b.lower;
+      b.lower_ops.push_back(it.put);
+      if (it.get != npos) b.lower_ops.push_back(it.get);
+    }
+    const bool gone_before = it.get != npos && h.ops[it.get].return_ns < q.invoke_ns;
+    if (gone_before) {
+      b.upper_ops.push_back(it.put);
+      b.upper_ops.push_back(it.get);
+    } else if (put.invoke_ns < q.return_ns) {
+      ++b.upper;
+      b.upper_ops.push_back(it.put);
+    }
+  }
+  return b;
+}
+
+std::vector<std::size_t> with(std::vector<std::size_t> v, std::size_t i) {
+  v.push_back(i);
+  return v;
+}
+
+}  // namespace
+
+Verdict check_queue(const History& h, const QueueCheckOptions& o) {
+  const std::string order_clause = o.simple_queue ? "SQ-10" : "Q-ORDER-2";
+  if (h.dropped != 0) return detail::incomplete(h, order_clause);
+  const detail::ChannelClauses clauses{order_clause, order_clause, o.simple_queue ? "" : "Q-FULL-7"};
+
+  Channel ch;
+  if (auto v = detail::build_channel(h, o.object, OpKind::put, OpKind::get, clauses, ch)) return *v;
+  if (auto v = detail::check_channel_order(h, ch, /*per_producer=*/true, clauses)) return *v;
+
+  std::string note;
+  // Rule 4: nothing lost.
+  if (o.drained) {
+    std::vector<std::size_t> missing;
+    for (const ChannelItem& it : ch.items)
+      if (it.get == npos && h.ops[it.put].ok()) missing.push_back(it.put);
+    if (missing.size() > ch.info_takes.size()) {
+      const std::size_t lost = missing.front();
+      std::vector<std::size_t> window{lost};
+      // Show the drain: the last get that raised Empty after the lost put returned.
+      for (std::size_t i = h.ops.size(); i-- > 0;) {
+        const Op& g = h.ops[i];
+        if (g.object == o.object && g.kind == OpKind::get && g.failed() && g.error == ErrorKind::Empty &&
+            g.invoke_ns > h.ops[lost].return_ns) {
+          window.push_back(i);
+          break;
+        }
+      }
+      return Verdict::illegal(order_clause, window,
+                              fmt::format("{} of {} ok puts never got although the queue was drained "
+                                          "({} info gets); first: {}",
+                                          missing.size(), ch.items.size(), ch.info_takes.size(),
+                                          short_name(h, lost)));
+    }
+    if (!missing.empty())
+      note = fmt::format("{} items not got may have been taken by the {} info gets", missing.size(),
+                         ch.info_takes.size());
+  }
+
+  // Rule 5: Empty only when allowed.
+  const PresentIndex present(h, ch);
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& g = h.ops[i];
+    if (g.object != o.object || g.kind != OpKind::get || !g.failed() || g.error != ErrorKind::Empty) continue;
+    if (g.timeout_ns == kNoTimeout) {
+      return Verdict::illegal("Q-GET-1", {i},
+                              fmt::format("{} has no timeout but raised queue.Empty", short_name(h, i)));
+    }
+    if (o.cpython_racy_get) continue;
+    const std::size_t w = present.witness(g.invoke_ns, g.return_ns);
+    if (w == npos) continue;
+    const ChannelItem& it = ch.items[w];
+    std::vector<std::size_t> window{it.put, i};
+    if (it.get != npos) window.push_back(it.get);
+    return Verdict::illegal("Q-SIZE-9", window,
+                            fmt::format("{} raised queue.Empty while {} was in the queue for the whole call",
+                                        short_name(h, i), short_name(h, it.put)));
+  }
+
+  // Rule 6: bounds.
+  const bool bounded = o.maxsize > 0;
+  std::vector<std::size_t> size_ops;
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& op = h.ops[i];
+    if (op.object != o.object) continue;
+    const bool full_put = op.kind == OpKind::put && op.failed() && op.error == ErrorKind::Full;
+    const bool size_op = (op.kind == OpKind::qsize || op.kind == OpKind::full || op.kind == OpKind::empty) && op.ok();
+    if (full_put || size_op) size_ops.push_back(i);
+  }
+  const double work = static_cast<double>(size_ops.size()) * static_cast<double>(ch.items.size());
+  if (work > static_cast<double>(o.max_work)) {
+    return Verdict::unknown("Q-SIZE-2", fmt::format("size bounds not checked: {} size ops x {} items exceeds "
+                                                    "the budget of {}",
+                                                    size_ops.size(), ch.items.size(), o.max_work));
+  }
+  for (std::size_t i : size_ops) {
+    const Op& q = h.ops[i];
+    const auto n = static_cast<std::int64_t>(q.value);
+    if (q.kind == OpKind::qsize && n < 0)
+      return Verdict::illegal("Q-SIZE-2", {i}, fmt::format("{} returned a negative size", short_name(h, i)));
+    if (q.kind == OpKind::qsize && bounded && n > o.maxsize)
+      return Verdict::illegal("Q-MAX-3", {i},
+                              fmt::format("{} exceeds maxsize {}", short_name(h, i), o.maxsize));
+    if (!bounded && ((q.kind == OpKind::full && q.value != 0) || q.kind == OpKind::put))
+      return Verdict::illegal("Q-MAX-1", {i},
+                              fmt::format("{} on an unbounded queue", q.kind == OpKind::put
+                                                                         ? short_name(h, i) + " raised queue.Full"
+                                                                         : short_name(h, i) + " returned True"));
+    const Bounds b = bounds_of(h, ch, q);
+    switch (q.kind) {
+      case OpKind::qsize:
+        if (n < b.lower)
+          return Verdict::illegal("Q-SIZE-2", with(b.lower_ops, i),
+                                  fmt::format("{} but {} items were in the queue during the whole call",
+                                              short_name(h, i), b.lower));
+        if (n > b.upper)
+          return Verdict::illegal("Q-SIZE-2", with(b.upper_ops, i),
+                                  fmt::format("{} but at most {} items can have been in the queue",
+                                              short_name(h, i), b.upper));
+        break;
+      case OpKind::full:
+        if (q.value != 0 && b.upper < o.maxsize)
+          return Verdict::illegal("Q-SIZE-3", with(b.upper_ops, i),
+                                  fmt::format("full() returned True but at most {} of {} slots were used",
+                                              b.upper, o.maxsize));
+        if (q.value == 0 && bounded && b.lower >= o.maxsize)
+          return Verdict::illegal("Q-SIZE-3", with(b.lower_ops, i),
+                                  fmt::format("full() returned False while the queue held {} of {} items",
+                                              b.lower, o.maxsize));
+        break;
+      case OpKind::empty:
+        if (q.value != 0 && b.lower > 0 && !o.cpython_racy_empty)
+          return Verdict::illegal("Q-SIZE-7", with(b.lower_ops, i),
+                                  fmt::format("empty() returned True while {} items were in the queue",
+                                              b.lower));
+        if (q.value == 0 && b.upper == 0)
+          return Verdict::illegal("Q-SIZE-6", with(b.upper_ops, i),
+                                  "empty() returned False while the queue was certainly empty");
+        break;
+      case OpKind::put:
+        if (b.upper < o.maxsize)
+          return Verdict::illegal("Q-PUT-1", with(b.upper_ops, i),
+                                  fmt::format("{} raised queue.Full but at most {} of {} slots were used",
+                                              short_name(h, i), b.upper, o.maxsize));
+        break;
+      default:
+        break;
+    }
+  }
+  return Verdict::ok(note);
+}
+
+}  // namespace mpconform

@@ -221,6 +221,10 @@ class Child:
     def pid(self):
         return self.process.pid
 
+    def ready(self, timeout: float = 0.0) -> bool:
+        """Whether the child has answered (within timeout), without consuming the answer."""
+        return self._r is None or bool(select.select([self._r], [], [], timeout)[0])
+
     def result(self, timeout: float = LONG):
         """The child's answer within timeout (then the child is joined, or killed after LONG)."""
         if self._r is None:
@@ -246,6 +250,17 @@ class Child:
 def in_child(mp, fn: Callable[[], Any], timeout: float = LONG, **process_kw):
     """fn() in a child of mp: its value, Exc, or STILL_BLOCKED after timeout (then killed)."""
     return Child(mp, fn, **process_kw).result(timeout)
+
+
+def wait_until(cond: Callable[[], Any], timeout: float = LONG, step: float = 0.005) -> bool:
+    """Poll cond() until it is true (True) or timeout passes (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if cond():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
 
 
 def in_thread(fn: Callable[[], Any], timeout: float = LONG, name: str | None = None):
@@ -361,3 +376,52 @@ def proc_state(pid: int) -> str:
 
 def canonical(value, mp):
     return canon(value, getattr(mp, "_mpc_module", None))
+
+
+# --------------------------------------------------------------------------- fresh interpreters
+
+_PRELUDE = """\
+import importlib, sys
+sys.path[:0] = {paths!r}
+_mod = importlib.import_module({name!r})
+try:
+    mp = _mod.get_context("fork")
+except Exception:
+    mp = _mod
+"""
+
+
+def run_script(mp, code: str, timeout: float = LONG, flags=()):
+    """Run `code` as the main program of a fresh interpreter (this one's executable), with `mp`
+    bound to the implementation (fork context, or the module). Runs under a sandbox, so
+    whatever the script leaves behind is killed and reaped.
+
+    Returns (returncode or 'TIMEOUT', stdout, stderr, seconds); a script still running after
+    `timeout` is killed with everything it started.
+    """
+    import subprocess
+    import sys
+    import textwrap
+    name = getattr(mp, "_mpc_name", "multiprocessing")
+    src = _PRELUDE.format(paths=[p for p in sys.path if p], name=name) + textwrap.dedent(code)
+
+    def run():
+        t0 = time.monotonic()
+        proc = subprocess.Popen([sys.executable, *flags, "-c", src], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=timeout)
+            rc = proc.returncode
+        except subprocess.TimeoutExpired:
+            rc = "TIMEOUT"
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            out, err = proc.communicate()
+        return rc, out.decode(errors="replace"), err.decode(errors="replace"), time.monotonic() - t0
+
+    res = sandbox(run, timeout=timeout + LONG)
+    if not isinstance(res, tuple):
+        raise RuntimeError(f"run_script: {res!r}")
+    return res

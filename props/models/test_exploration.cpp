@@ -87,16 +87,18 @@ std::string queue_invariant(const QueueState& s) {
 }
 
 TEST(ModelExploration, QueueAndJoinableQueue) {
-  for (const bool racy : {false, true}) {
-    const QueueRaces races{racy, racy};
-    const Explored q = explore<QueueState, QueueOp>(QueueState::make(2, races), queue_alphabet(), 6,
-                                                    queue_invariant);
-    const Explored jq = explore<QueueState, QueueOp>(make_joinable_queue(2, races),
-                                                     queue_alphabet(), 6, queue_invariant);
-    EXPECT_GT(q.states, 10u);
-    EXPECT_GT(q.illegal_steps, 0u);  // task_done/join on a plain Queue
-    EXPECT_GT(jq.states, q.states);  // the task count adds states
-    EXPECT_EQ(racy, q.racy_steps > 0);
+  for (const Surface surface : {Surface::cpp, Surface::python}) {
+    for (const bool racy : {false, true}) {
+      const QueueRaces races{racy, racy};
+      const Explored q = explore<QueueState, QueueOp>(QueueState::make(2, races, surface),
+                                                      queue_alphabet(), 6, queue_invariant);
+      const Explored jq = explore<QueueState, QueueOp>(make_joinable_queue(2, races, surface),
+                                                       queue_alphabet(), 6, queue_invariant);
+      EXPECT_GT(q.states, 10u);
+      EXPECT_GT(q.illegal_steps, 0u);  // task_done/join on a plain Queue
+      EXPECT_GT(jq.states, q.states);  // the task count adds states
+      EXPECT_EQ(racy, q.racy_steps > 0);
+    }
   }
 }
 
@@ -150,7 +152,8 @@ TEST(ModelExploration, Pipe) {
   auto invariant = [](const PipeState& s) -> std::string {
     for (const auto& end : s.ends) {
       if (end.closed && !end.inbox.empty()) return "a closed end keeps messages";
-      if (!end.readable && !end.inbox.empty()) return "an unreadable end keeps messages";
+      if (end.closed && end.reset_pending) return "a closed end waits for a reset";
+      if (end.reset_pending && !s.duplex) return "a reset on a simplex pipe";
     }
     return {};
   };

@@ -90,6 +90,44 @@ TEST(PipeModel, EofAfterThePeerClosesAndTheDataIsDrained) {
   ASSERT_FALSE(r.rejected_at) << r.transcript;
 }
 
+TEST(PipeModel, ClosingADuplexEndWithUnreadDataResetsThePeer) {
+  MPC_CLAUSE("C-EOF-1", "C-EPIPE-1");
+  const PyError reset = {"ConnectionResetError", "[Errno 104] Connection reset by peer"};
+  auto r = replay(PipeState::make(), PSteps{
+      {P::send_bytes(b, "to-a"), none()},
+      {P::send_bytes(a, "to-b"), none()},
+      {P::close(b), none()},  // with b'to-b' unread
+      {P::poll(a), yes()},
+      {P::send_bytes(a, "y"), raises(errors::broken_pipe())},  // does not consume the reset
+      {P::recv_bytes(a), bytes("to-a")},  // queued messages first
+      {P::poll(a), yes()},
+      {P::recv_bytes(a), raises(reset)},  // once
+      {P::recv_bytes(a), raises(errors::eof())},
+  });
+  ASSERT_FALSE(r.rejected_at) << r.transcript;
+  // The payload a too-long message left behind counts as unread data too.
+  r = replay(PipeState::make(), PSteps{
+      {P::send_bytes(a, "hello"), none()},
+      {P::recv_bytes(b, 2), raises(kBadLength)},
+      {P::close(b), none()},
+      {P::recv(a), raises(reset)},
+      {P::recv(a), raises(errors::eof())},
+  });
+  ASSERT_FALSE(r.rejected_at) << r.transcript;
+  // Simplex pipes have no reset; nor does a duplex end closed with nothing unread.
+  r = replay(PipeState::make(), PSteps{
+      {P::send_bytes(a, "x"), none()},
+      {P::recv_bytes(b), bytes("x")},
+      {P::close(b), none()},
+      {P::recv_bytes(a), raises(errors::eof())},
+  });
+  ASSERT_FALSE(r.rejected_at) << r.transcript;
+  r = replay(PipeState::make(), PSteps{{P::send_bytes(a, "x"), none()},
+                                       {P::close(b), none()},
+                                       {P::recv_bytes(a), raises(errors::eof())}});
+  EXPECT_EQ(r.rejected_at, 2u) << r.transcript;  // EOF where the reset is due
+}
+
 TEST(PipeModel, SendingToAClosedPeerIsABrokenPipe) {
   MPC_CLAUSE("C-EPIPE-1", "C-EPIPE-2");
   for (const bool duplex : {true, false}) {

@@ -118,7 +118,7 @@ TEST(QueueModel, CloseRejectsPutAndGetButNotSizeQueries) {
              "Q-CJT-1");
   const PyError not_closed = errors::assertion_error(
       "Queue <multiprocessing.queues.Queue object at 0x\u2026> not closed");
-  const auto r = replay(QueueState::make(2), QSteps{
+  const auto r = replay(QueueState::make(2, {}, Surface::python), QSteps{
       {Q::cancel_join_thread(), none()},
       {Q::join_thread(), raises(not_closed)},
       {Q::put(py::integer(1)), none()},
@@ -136,16 +136,28 @@ TEST(QueueModel, CloseRejectsPutAndGetButNotSizeQueries) {
   ASSERT_FALSE(r.rejected_at) << r.transcript;
 }
 
+TEST(QueueModel, OnTheCppSurfaceEmptyKeepsAnsweringAfterClose) {
+  MPC_CLAUSE("Q-CLOSE-9");
+  const auto r = replay(QueueState::make(2), QSteps{
+      {Q::put(py::integer(1)), none()},
+      {Q::close(), none()},
+      {Q::empty(), no()},
+      {Q::qsize(), integer(1)},
+      {Q::full(), no()},
+  });
+  ASSERT_FALSE(r.rejected_at) << r.transcript;
+}
+
 TEST(QueueModel, CloseWithoutAnyPutLeavesEmptyWorking) {
   MPC_CLAUSE("Q-CLOSE-2");
-  const auto r = replay(QueueState::make(), QSteps{
+  const auto r = replay(QueueState::make(0, {}, Surface::python), QSteps{
       {Q::close(), none()},
       {Q::empty(), yes()},
       {Q::join_thread(), none()},
   });
   ASSERT_FALSE(r.rejected_at) << r.transcript;
   // A put refused on the closed queue starts no feeder either.
-  const auto refused = replay(QueueState::make(), QSteps{
+  const auto refused = replay(QueueState::make(0, {}, Surface::python), QSteps{
       {Q::close(), none()},
       {Q::put(py::integer(1)), raises(kClosed)},
       {Q::empty(), yes()},
@@ -177,12 +189,19 @@ TEST(QueueModel, EmptyRightAfterPutIsRacyOnlyWhenAsked) {
 
 TEST(QueueModel, EmptyAfterCloseIsRacyWhileTheFeederFlushes) {
   MPC_CLAUSE("Q-CLOSE-8");
-  QueueState s = QueueState::make(0, QueueRaces{.cpython_racy_empty = true});
+  QueueState s = QueueState::make(0, QueueRaces{.cpython_racy_empty = true}, Surface::python);
   s = *check(s, Q::put(py::integer(1)), none());
   s = *check(s, Q::close(), none());
   const auto o = step(s, Q::empty());
   EXPECT_EQ(results(o), (std::vector<std::string>{"raises OSError('handle is closed')", "False",
                                                   "True"}));
+  // Even with no items: the poll can race with the feeder closing the reader.
+  QueueState drained = QueueState::make(0, QueueRaces{.cpython_racy_empty = true}, Surface::python);
+  drained = *check(drained, Q::put(py::integer(1)), none());
+  drained = *check(drained, Q::get(), integer(1));
+  drained = *check(drained, Q::close(), none());
+  EXPECT_EQ(results(step(drained, Q::empty())),
+            (std::vector<std::string>{"raises OSError('handle is closed')", "False", "True"}));
   EXPECT_TRUE(unambiguous(o));
 }
 

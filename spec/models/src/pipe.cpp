@@ -16,11 +16,18 @@ O raises(PyError e, const PipeState& unchanged) {
 }
 
 // Closes `e`: its unread messages can never be received, so they are dropped (this also keeps
-// equal situations equal as states).
+// equal situations equal as states). Closing a socket with unread data resets the connection.
 void close_end(PipeState& s, PipeEnd e) {
   PipeEndState& end = s.end(e);
+  if (end.closed) return;
+  if (s.duplex && !end.inbox.empty()) s.end(peer_of(e)).reset_pending = true;
   end.closed = true;
   end.inbox.clear();
+  end.reset_pending = false;
+}
+
+PyError connection_reset() {
+  return {"ConnectionResetError", "[Errno 104] Connection reset by peer"};
 }
 
 O step_send(const PipeState& s, const PipeOp& op) {
@@ -31,9 +38,7 @@ O step_send(const PipeState& s, const PipeOp& op) {
   }
   if (s.end(peer_of(op.end)).closed) return raises(errors::broken_pipe(), s);
   PipeState next = s;
-  PipeEndState& peer = next.end(peer_of(op.end));
-  // A peer that stopped reading (bad message length) never reads again: nothing to keep.
-  if (peer.readable) peer.inbox.push_back({op.kind == PipeOp::Kind::send, op.payload});
+  next.end(peer_of(op.end)).inbox.push_back({op.kind == PipeOp::Kind::send, op.payload});
   return O::single(Result::returns(), std::move(next));
 }
 
@@ -45,8 +50,11 @@ O step_recv(const PipeState& s, const PipeOp& op) {
     return raises(errors::value_error("negative maxlength"), s);
   }
   if (self.inbox.empty()) {
-    if (s.end(peer_of(op.end)).closed) return raises(errors::eof(), s);
-    return O::single(Result::blocks(), s);
+    if (!s.end(peer_of(op.end)).closed) return O::single(Result::blocks(), s);
+    if (!self.reset_pending) return raises(errors::eof(), s);
+    PipeState next = s;
+    next.end(op.end).reset_pending = false;
+    return O::single(Result::raises(connection_reset()), std::move(next));
   }
   const PipeMessage& msg = self.inbox.front();
   if (msg.pickled == want_bytes) {
@@ -58,8 +66,7 @@ O step_recv(const PipeState& s, const PipeOp& op) {
       static_cast<std::int64_t>(msg.payload.as_bytes().size()) > *op.maxlength) {
     PipeState next = s;
     if (next.end(op.end).writable) {
-      next.end(op.end).readable = false;
-      next.end(op.end).inbox.clear();  // unreadable from now on
+      next.end(op.end).readable = false;  // the payload stays unread in the buffer
     } else {
       close_end(next, op.end);
     }
@@ -107,6 +114,7 @@ std::string PipeState::to_string() const {
     out += std::string(", ") + name_of(e) + ":";
     std::string flags;
     if (s.closed) flags += " closed";
+    if (s.reset_pending) flags += " reset";
     // Only departures from the way Pipe() made the end are shown.
     const bool made_readable = duplex || e == PipeEnd::a;
     const bool made_writable = duplex || e == PipeEnd::b;

@@ -24,7 +24,8 @@ namespace mpconform::spec {
 
 // JoinableQueue(maxsize): as QueueState::make, with kind == joinable_queue and count 0.
 // Requires: maxsize <= kSemValueMax (throws std::invalid_argument otherwise).
-QueueState make_joinable_queue(std::int64_t maxsize = 0, QueueRaces races = {});
+QueueState make_joinable_queue(std::int64_t maxsize = 0, QueueRaces races = {},
+                               Surface surface = Surface::cpp);
 
 struct JoinableQueueModel {
   using State = QueueState;

@@ -12,4 +12,5 @@
 #include "mpconform/spec/semaphore.hpp"       // Semaphore, BoundedSemaphore
 #include "mpconform/spec/sharedctypes.hpp"    // Value, Array (registers)
 #include "mpconform/spec/simple_queue.hpp"    // SimpleQueue
+#include "mpconform/spec/surface.hpp"         // Surface (cpp / python API)
 #include "mpconform/spec/value.hpp"           // Value, PyInt

@@ -38,7 +38,12 @@ struct PipeEndState {
   bool closed = false;
   bool readable = true;  // stays as it was after close (C-CLOSE-1)
   bool writable = true;
-  std::deque<PipeMessage> inbox;  // messages waiting to be received at this end
+  // Messages sent to this end and not received yet. An end that stopped reading (bad message
+  // length) keeps them: they still sit in its socket buffer and matter when it is closed.
+  std::deque<PipeMessage> inbox;
+  // Duplex only: the peer was closed with unread data in its buffer, so the socket was reset;
+  // the next receive here that finds no message raises ConnectionResetError (once).
+  bool reset_pending = false;
   friend bool operator==(const PipeEndState&, const PipeEndState&) = default;
 };
 
@@ -93,7 +98,12 @@ struct PipeOp {
 
 // step(state, op). Checks run in CPython's order: closed end, then direction, then arguments.
 //  - any op but close/closed/readable/writable on a closed end -> OSError('handle is closed')
-//    (C-CLOSE-1). close() -> None, repeatable; the end's unread inbox is discarded.
+//    (C-CLOSE-1). close() -> None, repeatable; the end's unread inbox is discarded. Closing a
+//    duplex end whose inbox is not empty resets the socketpair (AF_UNIX): the peer's next
+//    receive that finds no message raises ConnectionResetError('[Errno 104] Connection reset
+//    by peer'), once; later ones raise EOFError. The peer's sends raise BrokenPipeError as
+//    usual and do not consume the reset. (Observed on CPython 3.11 / Linux; not in the
+//    reference notes.)
 //  - send/send_bytes on a non-writable end -> OSError('connection is read-only');
 //    recv/recv_bytes/poll on a non-readable end -> OSError('connection is write-only') (C-RW-1).
 //  - send/send_bytes when the peer end is closed -> BrokenPipeError('[Errno 32] Broken pipe'),
@@ -103,7 +113,8 @@ struct PipeOp {
 //    non-empty -> the first message, removed; but a message longer than maxlength ->
 //    OSError('bad message length'), the message stays unread and the end stops reading: a
 //    duplex end becomes write-only (readable=False), a simplex end is closed (C-MAXLEN-1).
-//    Inbox empty: peer closed -> EOFError() (C-EOF-1); else blocks.
+//    Inbox empty: peer closed -> ConnectionResetError if a reset is pending (see close), else
+//    EOFError() (C-EOF-1); peer open -> blocks.
 //  - recv(): as recv_bytes without maxlength, returning the object.
 //  - poll(timeout) -> True if a message is waiting or the peer is closed (EOF is readable,
 //    C-EOF-1); else False, or blocks when timeout is None. Zero and negative timeouts do not

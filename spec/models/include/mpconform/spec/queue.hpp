@@ -20,6 +20,7 @@
 
 #include "mpconform/spec/limits.hpp"
 #include "mpconform/spec/outcome.hpp"
+#include "mpconform/spec/surface.hpp"
 #include "mpconform/spec/value.hpp"
 
 namespace mpconform::spec {
@@ -28,8 +29,9 @@ namespace mpconform::spec {
 struct QueueRaces {
   // empty() asks "is there readable data in the pipe", which lags put() until the feeder
   // thread has written (Q-SIZE-1): with items queued, empty() may return True as well as
-  // False. After close() (with a feeder started), empty() may also still answer instead of
-  // raising OSError('handle is closed') until the feeder has closed the pipe (Q-CLOSE-1).
+  // False. After close() (with a feeder started, python surface), empty() may also answer
+  // True or False instead of raising OSError('handle is closed') until the feeder has closed
+  // the pipe (Q-CLOSE-8).
   bool cpython_racy_empty = false;
   // A get that does not wait forever (block=False, or a timeout) polls the pipe once the
   // deadline is reached, so right after put() it may raise queue.Empty although the queue
@@ -44,9 +46,11 @@ enum class QueueKind { queue, joinable_queue };
 
 struct QueueState {
   // Queue(maxsize): maxsize <= 0 means unbounded (capacity SEM_VALUE_MAX, Q-MAX-1).
+  // `surface` only matters for empty() after close() (see step()).
   // Requires: maxsize <= kSemValueMax (CPython raises OverflowError, see queue_ctor_error);
   // throws std::invalid_argument otherwise.
-  static QueueState make(std::int64_t maxsize = 0, QueueRaces races = {});
+  static QueueState make(std::int64_t maxsize = 0, QueueRaces races = {},
+                         Surface surface = Surface::cpp);
 
   QueueKind kind = QueueKind::queue;
   std::int64_t capacity = kSemValueMax;  // maxsize after the <= 0 rule
@@ -56,6 +60,7 @@ struct QueueState {
   // feeder close both pipe ends, after which empty() raises OSError (Q-CLOSE-1 vs Q-CLOSE-2).
   bool feeder_started = false;
   QueueRaces races;
+  Surface surface = Surface::cpp;
   // JoinableQueue only: successful puts minus successful task_done() calls (JQ-1).
   std::int64_t unfinished = 0;
 
@@ -130,9 +135,12 @@ struct QueueOp {
 //    not wait, Q-EMPTY-1).
 //  - qsize() -> int, exact (Q-SIZE-1). full() -> bool, exact; never True when unbounded.
 //  - empty() -> qsize() == 0; with races.cpython_racy_empty, True is also allowed while items
-//    are queued. After close() with the feeder started -> OSError('handle is closed') (with
-//    races.cpython_racy_empty the open-pipe answer is also allowed); without a feeder the
-//    pipes stay open and empty() answers (Q-CLOSE-2).
+//    are queued. After close(), on the python surface with the feeder started ->
+//    OSError('handle is closed') (Q-CLOSE-8); with races.cpython_racy_empty also True or
+//    False, whatever the items (the feeder closes the pipe under a running poll, which can
+//    report the dead descriptor readable); without a feeder the pipes stay open and empty() answers
+//    (Q-CLOSE-2). On the cpp surface empty() keeps answering after close() (both clauses are
+//    python-only; mpref's C++ Queue::empty() works after close()).
 //  - close() -> None, repeatable. join_thread(): before close ->
 //    AssertionError('Queue <multiprocessing.queues.Queue object at 0x…> not closed'), after
 //    -> None (pipe capacity is not modelled). cancel_join_thread() -> None, any time.

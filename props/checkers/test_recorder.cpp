@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -37,26 +38,60 @@ int reap(pid_t pid) {
   return -1;
 }
 
+// Kills and reaps the children still listed when a test leaves early (a failed ASSERT), so no
+// test leaves a process behind.
+struct Children {
+  std::vector<pid_t> pids;
+  ~Children() {
+    for (pid_t pid : pids) {
+      ::kill(pid, SIGKILL);
+      int status = 0;
+      ::waitpid(pid, &status, 0);
+    }
+  }
+  // Reaps `pid` (bounded, see reap) and stops tracking it.
+  int reap_one(pid_t pid) {
+    const int status = reap(pid);
+    pids.erase(std::remove(pids.begin(), pids.end(), pid), pids.end());
+    return status;
+  }
+};
+
+// Runs `body` in a forked child and never returns there: exit 0, or 2 if body throws (so an
+// exception can never unwind into the test framework in the child).
+template <class F>
+[[noreturn]] void child(F&& body) {
+  try {
+    body();
+  } catch (...) {
+    ::_exit(2);
+  }
+  ::_exit(0);
+}
+
 TEST(Recorder, ForkedProcessesAppendConcurrently) {
   constexpr std::uint32_t kProcs = 8;
   constexpr std::uint64_t kEach = 5000;
   Recorder rec(kProcs * kEach);
+  Children guard;
   std::map<pid_t, std::uint32_t> children;
   for (std::uint32_t p = 0; p < kProcs; ++p) {
     const pid_t pid = ::fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {
-      const ProcessLog log = rec.log(p);
-      for (std::uint64_t i = 0; i < kEach; ++i) {
-        Call c = log.invoke(OpKind::put, 0, make_tag(p, i), 0);
-        c.ok();
-      }
-      ::_exit(0);
+      child([&] {
+        const ProcessLog log = rec.log(p);
+        for (std::uint64_t i = 0; i < kEach; ++i) {
+          Call c = log.invoke(OpKind::put, 0, make_tag(p, i), 0);
+          c.ok();
+        }
+      });
     }
+    guard.pids.push_back(pid);
     children[pid] = p;
   }
   for (const auto& [pid, p] : children) {
-    const int status = reap(pid);
+    const int status = guard.reap_one(pid);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child p" << p;
   }
   const History h = rec.read();
@@ -83,19 +118,22 @@ TEST(Recorder, CallOfAKilledProcessIsInfo) {
   Recorder rec(16);
   int ready[2];
   ASSERT_EQ(::pipe(ready), 0);
+  Children guard;
   const pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    ::close(ready[0]);
-    const ProcessLog log = rec.log(3);
-    log.invoke(OpKind::put, 0, make_tag(3, 0), kNoTimeout).ok();
-    Call c = log.invoke(OpKind::get, 0, 0, kNoTimeout);  // "blocked in get()" when killed
-    const char byte = 1;
-    (void)!::write(ready[1], &byte, 1);
-    ::sleep(static_cast<unsigned>(seconds(tiers::watchdog)) + 1);  // killed long before
-    c.ok(42);
-    ::_exit(0);
+    child([&] {
+      ::close(ready[0]);
+      const ProcessLog log = rec.log(3);
+      log.invoke(OpKind::put, 0, make_tag(3, 0), kNoTimeout).ok();
+      Call c = log.invoke(OpKind::get, 0, 0, kNoTimeout);  // "blocked in get()" when killed
+      const char byte = 1;
+      (void)!::write(ready[1], &byte, 1);
+      ::sleep(static_cast<unsigned>(seconds(tiers::watchdog)) + 1);  // killed long before
+      c.ok(42);
+    });
   }
+  guard.pids.push_back(pid);
   ::close(ready[1]);
   pollfd pfd{ready[0], POLLIN, 0};
   ASSERT_EQ(::poll(&pfd, 1, static_cast<int>(seconds(tiers::watchdog) * 1000)), 1) << "child never got going";
@@ -103,7 +141,7 @@ TEST(Recorder, CallOfAKilledProcessIsInfo) {
   ASSERT_EQ(::read(ready[0], &byte, 1), 1);
   ::close(ready[0]);
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
-  const int status = reap(pid);
+  const int status = guard.reap_one(pid);
   ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
   const History h = rec.read();

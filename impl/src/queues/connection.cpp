@@ -213,12 +213,12 @@ void Connection::send_message(std::span<const std::byte> payload) {
 }
 
 namespace {
-/// Sockets only: a few non-blocking attempts, yielding the CPU in between, before the caller
-/// blocks. In a request/response exchange the answer usually arrives within microseconds, and
-/// catching it here saves the sleep and wake-up, which are most of a round trip. Bounded (about
-/// kSpinTries syscalls pairs, a few tens of microseconds), and sched_yield() lets a peer
-/// sharing this CPU run, so it does not steal time from the process it waits for.
-constexpr int kSpinTries = 128;
+/// Sockets only: a few non-blocking attempts, yielding the CPU in between, before blocking.
+/// In a request/response exchange the answer usually arrives within microseconds, and
+/// catching it here saves the sleep and wake-up, which are most of a round trip. Bounded
+/// (kSpinTries recv+yield pairs, about ten microseconds), and sched_yield() lets a peer that
+/// shares this CPU run, so the spin does not delay the very process it waits for.
+constexpr int kSpinTries = 16;
 ssize_t read_some(int fd, bool socket, std::byte* out, std::size_t want, bool first) {
   if (socket && first) {
     for (int i = 0; i < kSpinTries; ++i) {

@@ -653,6 +653,30 @@ TEST(Queue, AConsumerDyingHalfWayThroughCopyingAnItemLeavesItWhole) {
   EXPECT_EQ(q.get(true, 1.0), mpref::Bytes{std::byte{1}});
 }
 
+TEST(Queue, AProducerDyingHalfWayThroughAPutLeavesNoTrace) {
+  MPC_CLAUSE("Q-TERM-4");
+  mpref::Queue<mpref::Bytes> q;
+  q.put(mpref::Bytes{std::byte{1}});
+  Child victim = Child::spawn([&] {
+    ::signal(SIGSEGV, SIG_DFL);
+    ::signal(SIGBUS, SIG_DFL);
+    // A 1 MiB source whose second half is PROT_NONE: the copy into the ring faults half-way.
+    const std::size_t len = 1 << 20;
+    auto* mem = static_cast<std::byte*>(
+        ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    ::mprotect(mem + len / 2, len / 2, PROT_NONE);
+    q.put_bytes(std::span<const std::byte>(mem, len));
+    return 0;  // not reached
+  });
+  ASSERT_TRUE(victim.join(qtest::kLong));
+  EXPECT_NE(victim.exitcode(), 0);
+  EXPECT_EQ(q.qsize(), 1u);
+  q.put(mpref::Bytes{std::byte{2}});
+  EXPECT_EQ(q.get_nowait(), mpref::Bytes{std::byte{1}});
+  EXPECT_EQ(q.get_nowait(), mpref::Bytes{std::byte{2}});
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(Queue, ConsumersSigkilledAtRandomNeverCorruptTheQueue) {
   MPC_CLAUSE("Q-TERM-4");
   // Consumers take 64 KiB items and report each sequence number; they are SIGKILLed at

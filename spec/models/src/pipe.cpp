@@ -20,7 +20,8 @@ O raises(PyError e, const PipeState& unchanged) {
 void close_end(PipeState& s, PipeEnd e) {
   PipeEndState& end = s.end(e);
   if (end.closed) return;
-  if (s.duplex && !end.inbox.empty()) s.end(peer_of(e)).reset_pending = true;
+  PipeEndState& peer = s.end(peer_of(e));
+  if (s.duplex && !end.inbox.empty() && !peer.closed) peer.reset_pending = true;
   end.closed = true;
   end.inbox.clear();
   end.reset_pending = false;

@@ -1,0 +1,283 @@
+// Console, JSON and JUnit XML reports of `mpconform`.
+#include "report.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "mpconform/tiers.hpp"
+
+namespace mpconform::cli {
+namespace {
+
+std::string join(const std::vector<std::string>& v, const char* sep) {
+  std::string out;
+  for (const std::string& s : v) out += (out.empty() ? "" : sep) + s;
+  return out;
+}
+
+std::string shell_quote(const std::string& s) {
+  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/=+,") ==
+                        std::string::npos)
+    return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        // XML 1.0 forbids most control characters; keep tabs and newlines.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
+          out += '?';
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
+double rate(const PropertyReport& r) {
+  return r.scenario_seconds > 0 ? static_cast<double>(r.scenarios) / r.scenario_seconds : 0.0;
+}
+
+std::string failure_text(const PropertyReport& r) {
+  const FailureReport& f = *r.failure;
+  std::string t = fmt::format("{} {}: {} on scenario seed {} ({})\n", to_string(r.property),
+                              to_string(f.result.verdict), f.result.clause.empty() ? "-" : f.result.clause,
+                              f.scenario.seed, describe(f.scenario));
+  t += "  " + f.result.message + "\n";
+  t += fmt::format("  failed again in {} of {} re-runs\n", f.reruns_failed, f.reruns);
+  if (f.shrunk) {
+    t += fmt::format("  shrunk to: {} ({} {})\n", describe(*f.shrunk), to_string(f.shrunk_result.verdict),
+                     f.shrunk_result.clause);
+    t += "  shrunk scenario (save as a file, replay with --scenario-file): " + to_json(*f.shrunk).dump() + "\n";
+  }
+  t += "  replay: " + f.replay + "\n";
+  return t;
+}
+
+nlohmann::json result_json(const ScenarioResult& r) {
+  return {{"verdict", to_string(r.verdict)}, {"clause", r.clause},  {"message", r.message},
+          {"window", r.window},             {"total_s", r.total_s}, {"run_s", r.run_s}};
+}
+
+nlohmann::json property_json(const PropertyReport& r) {
+  nlohmann::json j{{"property", to_string(r.property)},
+                   {"clauses", r.clauses},
+                   {"scenarios", r.scenarios},
+                   {"processes", r.processes},
+                   {"unknown", r.unknown},
+                   {"verdict", r.verdict()},
+                   {"seconds", r.seconds},
+                   {"scenarios_per_second", rate(r)}};
+  if (r.failure) {
+    const FailureReport& f = *r.failure;
+    nlohmann::json fj{{"seed", f.scenario.seed},
+                      {"scenario", to_json(f.scenario)},
+                      {"result", result_json(f.result)},
+                      {"time_to_catch_s", f.time_to_catch_s},
+                      {"replay", f.replay},
+                      {"reruns", f.reruns},
+                      {"reruns_failed", f.reruns_failed}};
+    if (f.result.verdict != ScenarioVerdict::hang && !f.result.history.ops.empty() && f.result.window.size() < 64) {
+      nlohmann::json w = nlohmann::json::array();
+      for (std::size_t i : f.result.window)
+        if (i < f.result.history.ops.size()) w.push_back(to_json(f.result.history.ops[i]));
+      fj["window_ops"] = w;
+    }
+    if (f.shrunk) {
+      fj["shrunk"] = to_json(*f.shrunk);
+      fj["shrunk_result"] = result_json(f.shrunk_result);
+    }
+    j["first_failure"] = fj;
+  }
+  return j;
+}
+
+std::string testcase_xml(const std::string& classname, const std::string& name, double seconds,
+                         const std::optional<std::string>& failure_message, const std::string& details) {
+  std::string x = fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(classname),
+                              xml_escape(name), seconds);
+  if (!failure_message) return x + "/>\n";
+  return x + fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
+                         xml_escape(*failure_message), xml_escape(details));
+}
+
+}  // namespace
+
+std::string PropertyReport::verdict() const {
+  if (failure) return std::string(to_string(failure->result.verdict));
+  if (unknown > 0) return "unknown";
+  return "pass";
+}
+
+std::string replay_command(const std::string& backend_spec, Property p, std::uint64_t seed,
+                           const GenLimits& limits, bool from_file) {
+  std::string cmd = fmt::format("mpconform run --backend {} --property {} --seed {} --scenarios 1",
+                                shell_quote(backend_spec), to_string(p), seed);
+  const GenLimits d{};
+  if (limits.max_processes != d.max_processes) cmd += fmt::format(" --max-processes {}", limits.max_processes);
+  if (limits.max_items != d.max_items) cmd += fmt::format(" --max-items {}", limits.max_items);
+  if (limits.max_delay_us != d.max_delay_us) cmd += fmt::format(" --max-delay-us {}", limits.max_delay_us);
+  if (from_file) cmd += " --scenario-file <the same file>";
+  return cmd;
+}
+
+void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends) {
+  out << fmt::format("{:<32} {:<9} {}\n", "backend", "caught by", "description");
+  for (const BackendInfo& b : backends)
+    out << fmt::format("{:<32} {:<9} {}\n", b.name, b.mutant ? b.caught_by : "-", b.description);
+  out << "plugins: --backend /path/to/libyours.so (see harness/INTERPRETING.md, \"Backends\")\n";
+}
+
+void print_suite_header(std::ostream& out, const SuiteReport& s) {
+  out << fmt::format("mpconform run: backend {}, seed {}, {}, time scale {}\n", s.backend, s.seed, s.budget,
+                     time_scale());
+  out << fmt::format("{:<9} {:>9} {:>9} {:>7}  {:<8} {:<14} {}\n", "property", "scenarios", "procs/scn",
+                     "scn/s", "verdict", "failure seed", "clauses");
+}
+
+void print_property_line(std::ostream& out, const PropertyReport& r) {
+  const double per = r.scenarios ? static_cast<double>(r.processes) / static_cast<double>(r.scenarios) : 0.0;
+  const std::string seed = r.failure ? fmt::format("{}", r.failure->scenario.seed) : "-";
+  std::string clauses = r.failure && !r.failure->result.clause.empty() ? r.failure->result.clause + " (failed)"
+                                                                        : join(r.clauses, " ");
+  out << fmt::format("{:<9} {:>9} {:>9.1f} {:>7.1f}  {:<8} {:<14} {}\n", to_string(r.property), r.scenarios, per,
+                     rate(r), r.verdict(), seed, clauses);
+}
+
+void print_suite_footer(std::ostream& out, const SuiteReport& s) {
+  std::uint64_t scenarios = 0, processes = 0;
+  double inside = 0;
+  for (const PropertyReport& r : s.properties) {
+    scenarios += r.scenarios;
+    processes += r.processes;
+    inside += r.scenario_seconds;
+  }
+  out << fmt::format("{} scenarios, {} processes forked, {:.1f} s ({:.1f} scenarios/s)\n", scenarios, processes,
+                     s.seconds, inside > 0 ? static_cast<double>(scenarios) / inside : 0.0);
+  for (const PropertyReport& r : s.properties) {
+    if (r.failure) out << "\n" << failure_text(r);
+    if (!r.failure && r.unknown > 0)
+      out << fmt::format("\n{}: {} scenarios could not be decided, e.g.: {}\n", to_string(r.property), r.unknown,
+                         r.unknown_example);
+  }
+}
+
+void print_mutant_line(std::ostream& out, const MutantReport& m) {
+  const PropertyReport& r = m.report;
+  if (r.failure)
+    out << fmt::format("{:<34} {:<9} caught   {:>7.2f} s  {:>4} scenarios  {} {}\n", m.info.name,
+                       to_string(r.property), r.failure->time_to_catch_s, r.scenarios,
+                       to_string(r.failure->result.verdict), r.failure->result.clause);
+  else
+    out << fmt::format("{:<34} {:<9} SURVIVED {:>7.2f} s  {:>4} scenarios\n", m.info.name, to_string(r.property),
+                       r.seconds, r.scenarios);
+}
+
+void print_mutant_summary(std::ostream& out, const std::vector<MutantReport>& ms) {
+  std::vector<double> times;
+  std::size_t survived = 0;
+  for (const MutantReport& m : ms) {
+    if (m.report.failure)
+      times.push_back(m.report.failure->time_to_catch_s);
+    else
+      ++survived;
+  }
+  std::sort(times.begin(), times.end());
+  const double median = times.empty() ? 0.0
+                        : times.size() % 2 ? times[times.size() / 2]
+                                           : (times[times.size() / 2 - 1] + times[times.size() / 2]) / 2;
+  out << fmt::format("{} mutants: {} caught, {} survived; time to catch: median {:.2f} s, max {:.2f} s\n",
+                     ms.size(), ms.size() - survived, survived, median, times.empty() ? 0.0 : times.back());
+  for (const MutantReport& m : ms)
+    if (!m.report.failure)
+      out << fmt::format("SURVIVED: {} ({}) was not caught by the {} property\n", m.info.name, m.info.description,
+                         m.info.caught_by);
+}
+
+nlohmann::json suite_json(const SuiteReport& s) {
+  nlohmann::json props = nlohmann::json::array();
+  std::uint64_t scenarios = 0;
+  double inside = 0;
+  for (const PropertyReport& r : s.properties) {
+    props.push_back(property_json(r));
+    scenarios += r.scenarios;
+    inside += r.scenario_seconds;
+  }
+  bool ok = true;
+  for (const PropertyReport& r : s.properties) ok = ok && !r.failure;
+  return {{"backend", s.backend},
+          {"backend_spec", s.backend_spec},
+          {"seed", s.seed},
+          {"budget", s.budget},
+          {"time_scale", time_scale()},
+          {"seconds", s.seconds},
+          {"scenarios", scenarios},
+          {"scenarios_per_second", inside > 0 ? static_cast<double>(scenarios) / inside : 0.0},
+          {"passed", ok},
+          {"properties", props}};
+}
+
+std::string suite_junit(const SuiteReport& s) {
+  std::size_t failures = 0;
+  for (const PropertyReport& r : s.properties) failures += r.failure ? 1u : 0u;
+  const std::string cls = "mpconform." + s.backend;
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
+  x += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", xml_escape(cls),
+                   s.properties.size(), failures, s.seconds);
+  for (const PropertyReport& r : s.properties) {
+    std::optional<std::string> msg;
+    if (r.failure)
+      msg = fmt::format("{} {} (seed {})", to_string(r.failure->result.verdict), r.failure->result.clause,
+                        r.failure->scenario.seed);
+    x += testcase_xml(cls, std::string(to_string(r.property)), r.seconds, msg, r.failure ? failure_text(r) : "");
+  }
+  return x + "  </testsuite>\n</testsuites>\n";
+}
+
+nlohmann::json mutants_json(const std::vector<MutantReport>& ms, std::uint64_t seed) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const MutantReport& m : ms) {
+    nlohmann::json j{{"mutant", m.info.name},
+                     {"description", m.info.description},
+                     {"property", m.info.caught_by},
+                     {"caught", m.report.failure.has_value()},
+                     {"scenarios", m.report.scenarios}};
+    if (m.report.failure) {
+      j["time_to_catch_s"] = m.report.failure->time_to_catch_s;
+      j["verdict"] = to_string(m.report.failure->result.verdict);
+      j["clause"] = m.report.failure->result.clause;
+      j["seed"] = m.report.failure->scenario.seed;
+      j["replay"] = m.report.failure->replay;
+    }
+    a.push_back(j);
+  }
+  return {{"seed", seed}, {"mutants", a}};
+}
+
+std::string mutants_junit(const std::vector<MutantReport>& ms) {
+  std::size_t failures = 0;
+  for (const MutantReport& m : ms) failures += m.report.failure ? 0u : 1u;
+  std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
+  x += fmt::format("  <testsuite name=\"mpconform.mutants\" tests=\"{}\" failures=\"{}\">\n", ms.size(), failures);
+  for (const MutantReport& m : ms) {
+    std::optional<std::string> msg;
+    if (!m.report.failure) msg = fmt::format("mutant survived {} scenarios of {}", m.report.scenarios, m.info.caught_by);
+    x += testcase_xml("mpconform.mutants", m.info.name,
+                      m.report.failure ? m.report.failure->time_to_catch_s : m.report.seconds, msg,
+                      m.info.description);
+  }
+  return x + "  </testsuite>\n</testsuites>\n";
+}
+
+}  // namespace mpconform::cli

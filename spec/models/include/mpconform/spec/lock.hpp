@@ -39,7 +39,7 @@ struct LockOp {
 // step(state, op):
 //  - acquire(block, timeout): unlocked -> True, now locked. Locked: block=False -> False at
 //    once, whatever the timeout (it is ignored); block=True with a timeout -> False (0 and
-//    negative timeouts do not wait: negative is clamped to 0, L-ACQ-2); block=True,
+//    negative timeouts do not wait: negative is clamped to 0, L-ACQ-7, L-ACQ-8); block=True,
 //    timeout=None -> blocks (also for the holder itself: L-ACQ-3).
 //  - release(): locked -> None, unlocked (any caller, L-REL-2); unlocked ->
 //    ValueError('semaphore or lock released too many times') (L-REL-1).

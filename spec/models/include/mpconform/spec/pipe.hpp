@@ -36,7 +36,7 @@ struct PipeMessage {
 
 struct PipeEndState {
   bool closed = false;
-  bool readable = true;  // stays as it was after close (C-CLOSE-1)
+  bool readable = true;  // stays as it was after close (C-CLOSE-5)
   bool writable = true;
   // Messages sent to this end and not received yet. An end that stopped reading (bad message
   // length) keeps them: they still sit in its socket buffer and matter when it is closed.
@@ -98,27 +98,27 @@ struct PipeOp {
 
 // step(state, op). Checks run in CPython's order: closed end, then direction, then arguments.
 //  - any op but close/closed/readable/writable on a closed end -> OSError('handle is closed')
-//    (C-CLOSE-1). close() -> None, repeatable; the end's unread inbox is discarded. Closing a
-//    duplex end whose inbox is not empty resets the socketpair (AF_UNIX): the peer's next
+//    (C-CLOSE-1, C-CLOSE-4). close() -> None, repeatable; the end's unread inbox is discarded.
+//    Closing a duplex end whose inbox is not empty resets the socketpair (AF_UNIX): the peer's next
 //    receive that finds no message raises ConnectionResetError('[Errno 104] Connection reset
 //    by peer'), once; later ones raise EOFError. The peer's sends raise BrokenPipeError as
 //    usual and do not consume the reset. (Observed on CPython 3.11 / Linux; not in the
 //    reference notes.)
 //  - send/send_bytes on a non-writable end -> OSError('connection is read-only');
-//    recv/recv_bytes/poll on a non-readable end -> OSError('connection is write-only') (C-RW-1).
+//    recv/recv_bytes/poll on a non-readable end -> OSError('connection is write-only') (C-RW-1/2).
 //  - send/send_bytes when the peer end is closed -> BrokenPipeError('[Errno 32] Broken pipe'),
-//    also for b'' (C-EPIPE-1); else None and the message is appended to the peer's inbox.
+//    also for b'' (C-EPIPE-1/2); else None and the message is appended to the peer's inbox.
 //    Empty messages are kept as messages (C-SEND-3).
 //  - recv_bytes(maxlength): maxlength < 0 -> ValueError('negative maxlength'). Then: inbox
 //    non-empty -> the first message, removed; but a message longer than maxlength ->
 //    OSError('bad message length'), the message stays unread and the end stops reading: a
-//    duplex end becomes write-only (readable=False), a simplex end is closed (C-MAXLEN-1).
+//    duplex end becomes write-only (readable=False), a simplex end is closed (C-MAXLEN-2..4).
 //    Inbox empty: peer closed -> ConnectionResetError if a reset is pending (see close), else
-//    EOFError() (C-EOF-1); peer open -> blocks.
+//    EOFError() (C-EOF-4); peer open -> blocks.
 //  - recv(): as recv_bytes without maxlength, returning the object.
 //  - poll(timeout) -> True if a message is waiting or the peer is closed (EOF is readable,
 //    C-EOF-1); else False, or blocks when timeout is None. Zero and negative timeouts do not
-//    wait (C-POLL-1). Consumes nothing.
+//    wait (C-POLL-1, C-POLL-4). Consumes nothing.
 //  - closed/readable/writable -> the flags, also after close.
 // Illegal: recv_bytes() of a pickled message, recv() of a bytes message, send_bytes() of a
 // non-bytes payload.

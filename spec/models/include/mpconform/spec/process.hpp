@@ -77,7 +77,7 @@ struct ProcessOp {
 };
 
 // step(state, op). On a closed process every op but close, get_daemon and set_daemon raises
-// ValueError('process object is closed') (P-CLOSE-1).
+// ValueError('process object is closed') (P-CLOSE-3).
 //  - start(): initial -> None, started; started/stopped -> AssertionError('cannot start a
 //    process twice') (P-START-1).
 //  - join(timeout) -> None always (P-JOIN-1): initial -> AssertionError('can only join a
@@ -86,8 +86,8 @@ struct ProcessOp {
 //  - is_alive(): initial -> False, started -> True, stopped -> False (P-ALIVE-1).
 //  - exitcode: initial and started -> None; stopped -> the code (P-PID-1, P-EXIT-3).
 //  - terminate()/kill(): initial -> AttributeError("'NoneType' object has no attribute
-//    'terminate'") / ('kill') (P-TERM-2); started, stopped -> None, no change (the signal's
-//    effect is a later child_exits event; P-TERM-1).
+//    'terminate'") / ('kill') (P-TERM-2, P-TERM-6); started, stopped -> None, no change (the
+//    signal's effect is a later child_exits event; P-TERM-1, P-TERM-3).
 //  - close(): started -> ValueError('Cannot close a process while it is still running. You
 //    should first call join() or terminate().'); initial, stopped, closed -> None, closed
 //    (repeatable).
@@ -104,7 +104,7 @@ struct ProcessModel {
   static Outcome<State> step(const State& s, const Op& op) { return spec::step(s, op); }
 };
 
-// Exit code mapping (popen_fork.py via os.waitstatus_to_exitcode; P-EXIT-1, P-EXIT-2).
+// Exit code mapping (popen_fork.py via os.waitstatus_to_exitcode; P-EXIT-7, P-EXIT-9, P-EXIT-2).
 
 // From a waitpid() status: exited -> the exit status (WEXITSTATUS, 0..255); killed by a
 // signal -> -signum. Requires: a status of a terminated child (WIFEXITED or WIFSIGNALED);
@@ -119,7 +119,7 @@ std::int64_t exitcode_from_exit_status(std::int64_t n);
 // kill() -> -9). SIGINT is not this: Python turns it into KeyboardInterrupt, exitcode 1.
 std::int64_t exitcode_from_signal(int signum);
 
-// The exitcode a child gets from sys.exit(arg) (P-EXIT-1): None and False -> 0, True -> 1,
+// The exitcode a child gets from sys.exit(arg) (P-EXIT-6): None and False -> 0, True -> 1,
 // an int -> n & 0xFF, anything else (a message) -> 1 (the message goes to stderr).
 std::int64_t exitcode_from_sys_exit(const Value& arg);
 

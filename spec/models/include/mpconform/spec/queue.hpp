@@ -4,10 +4,10 @@
 // The state is the queue as one linearizable object: the items in FIFO order, the capacity,
 // and the closed flag. What the model leaves out, on purpose:
 //  - pickling (items are plain values; unpicklable items are not modelled, Q-SER-1),
-//  - per-process state: CPython's closed flag and feeder thread are per process (Q-CLOSE-1,
-//    Q-FORK-1); the model is the view of one process, so a harness must keep one model state
+//  - per-process state: CPython's closed flag and feeder thread are per process (Q-CLOSE-6,
+//    Q-FORK-2); the model is the view of one process, so a harness must keep one model state
 //    per process for close(), or only close at the end,
-//  - pipe capacity (join_thread and exit blocking on unread data, Q-EXIT-1),
+//  - pipe capacity (join_thread and exit blocking on unread data, Q-JT-3, Q-EXIT-5),
 //  - argument type errors (Python-only).
 //
 // CPython races (see QueueRaces) are opt-in: with them off the model is exact, which is what a
@@ -57,11 +57,11 @@ struct QueueState {
   std::deque<Value> items;               // front = next get
   bool closed = false;
   // CPython starts the feeder thread on the first successful put; close() then makes the
-  // feeder close both pipe ends, after which empty() raises OSError (Q-CLOSE-1 vs Q-CLOSE-2).
+  // feeder close both pipe ends, after which empty() raises OSError (Q-CLOSE-8 vs Q-CLOSE-2).
   bool feeder_started = false;
   QueueRaces races;
   Surface surface = Surface::cpp;
-  // JoinableQueue only: successful puts minus successful task_done() calls (JQ-1).
+  // JoinableQueue only: successful puts minus successful task_done() calls (JQ-9).
   std::int64_t unfinished = 0;
 
   std::int64_t qsize() const { return static_cast<std::int64_t>(items.size()); }
@@ -122,31 +122,33 @@ struct QueueOp {
 
 // step(state, op), for Queue (kind == queue) and JoinableQueue (kind == joinable_queue).
 // Every call on a closed queue except qsize/full/empty/close/join_thread/cancel_join_thread
-// (and, for JoinableQueue, task_done/join, which do not check the flag: JQ-7) raises
+// (and, for JoinableQueue, task_done/join, which do not check the flag: JQ-13) raises
 //   ValueError('Queue <multiprocessing.queues.Queue object at 0x…> is closed')
-// with JoinableQueue in the class path for a JoinableQueue (Q-CLOSE-1).
+// with JoinableQueue in the class path for a JoinableQueue (Q-CLOSE-4, Q-CLOSE-5).
 //  - put(x, block, timeout): not full -> None, x appended (JoinableQueue: unfinished + 1).
 //    Full: block=False -> queue.Full (the timeout is ignored); block=True with any timeout,
-//    including 0 and negative ones -> queue.Full (Q-FULL-1); block=True, timeout=None ->
+//    including 0 and negative ones -> queue.Full (Q-FULL-1..6); block=True, timeout=None ->
 //    blocks. A put that raises changes nothing.
 //  - get(block, timeout): non-empty -> the front item, removed; with races.cpython_racy_get
 //    and not (block=True, timeout=None), queue.Empty is also allowed (item kept). Empty queue:
 //    block=True, timeout=None -> blocks; otherwise -> queue.Empty (negative/zero timeouts do
-//    not wait, Q-EMPTY-1).
-//  - qsize() -> int, exact (Q-SIZE-1). full() -> bool, exact; never True when unbounded.
+//    not wait, Q-EMPTY-1..6).
+//  - qsize() -> int, exact (Q-SIZE-2). full() -> bool, exact (Q-SIZE-3); never True when
+//    unbounded.
 //  - empty() -> qsize() == 0; with races.cpython_racy_empty, True is also allowed while items
-//    are queued. After close(), on the python surface with the feeder started ->
-//    OSError('handle is closed') (Q-CLOSE-8); with races.cpython_racy_empty also True or
-//    False, whatever the items (the feeder closes the pipe under a running poll, which can
-//    report the dead descriptor readable); without a feeder the pipes stay open and empty() answers
-//    (Q-CLOSE-2). On the cpp surface empty() keeps answering after close() (both clauses are
-//    python-only; mpref's C++ Queue::empty() works after close()).
+//    are queued (Q-SIZE-1). After close():
+//      python surface, feeder started -> OSError('handle is closed') (Q-CLOSE-8); with
+//        races.cpython_racy_empty also True or False, whatever the items (the feeder closes
+//        the pipe under a running poll, which can see the dead descriptor as readable);
+//      python surface, no feeder -> the pipes stay open and empty() answers (Q-CLOSE-2);
+//      cpp surface -> empty() keeps answering (both clauses are python-only; mpref's C++
+//        Queue::empty() works after close()).
 //  - close() -> None, repeatable. join_thread(): before close ->
 //    AssertionError('Queue <multiprocessing.queues.Queue object at 0x…> not closed'), after
 //    -> None (pipe capacity is not modelled). cancel_join_thread() -> None, any time.
 //  - task_done()/join() on a plain Queue: illegal (no such method). JoinableQueue:
 //    task_done() at unfinished == 0 -> ValueError('task_done() called too many times'), else
-//    None and unfinished - 1 (not tied to get(), JQ-3); join() -> None at 0, else blocks.
+//    None and unfinished - 1 (not tied to get(), JQ-11); join() -> None at 0, else blocks.
 Outcome<QueueState> step(const QueueState& state, const QueueOp& op);
 
 struct QueueModel {

@@ -2,8 +2,8 @@
 // Sequential model of multiprocessing.Semaphore and BoundedSemaphore (CPython 3.11: the C
 // SemLock of kind SEMAPHORE; synchronize.py:130-160).
 //
-// The state is the count and its ceiling: SEM_VALUE_MAX for a Semaphore (S-2), the initial
-// value for a BoundedSemaphore (BS-1). Both raise the same ValueError at the ceiling.
+// The state is the count and its ceiling: SEM_VALUE_MAX for a Semaphore (S-2, S-9), the initial
+// value for a BoundedSemaphore (BS-2). Both raise the same ValueError at the ceiling.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -31,7 +31,7 @@ struct SemaphoreState {
 
 // What CPython raises for Semaphore(value) / BoundedSemaphore(value), or nullopt:
 // value < 0 -> OSError('[Errno 22] Invalid argument') (not ValueError as in threading);
-// value > SEM_VALUE_MAX -> OverflowError('Python int too large to convert to C int') (S-4).
+// value > SEM_VALUE_MAX -> OverflowError('Python int too large to convert to C int') (S-4, S-10).
 std::optional<PyError> semaphore_ctor_error(PyInt value);
 
 struct SemaphoreOp {
@@ -52,9 +52,9 @@ struct SemaphoreOp {
 // step(state, op):
 //  - acquire(block, timeout): value > 0 -> True, value - 1. value == 0: block=False -> False
 //    (timeout ignored); block=True with any timeout, including 0 and negative -> False
-//    (S-5, L-ACQ-2); block=True, timeout=None -> blocks.
+//    (S-5, S-7); block=True, timeout=None -> blocks.
 //  - release() (no argument, S-3): value >= maxvalue -> ValueError('semaphore or lock
-//    released too many times') (S-2 at SEM_VALUE_MAX, BS-1 above the initial value, also
+//    released too many times') (S-9 at SEM_VALUE_MAX, BS-2 above the initial value, also
 //    BoundedSemaphore(0).release()); else None, value + 1.
 //  - get_value() -> the value (S-1).
 Outcome<SemaphoreState> step(const SemaphoreState& state, const SemaphoreOp& op);

@@ -6,7 +6,7 @@
 //   'c' char (reads as bytes of length 1), 'b'/'B' 8-bit, 'h'/'H' 16-bit, 'i'/'I' 32-bit,
 //   'l'/'L' and 'q'/'Q' 64-bit (LP64), signed lower case / unsigned upper case,
 //   'f' float (float32: 0.1 reads 0.10000000149011612), 'd' double.
-// Integer stores wrap silently to the C width, with no error (V-INIT-2, A-SL-1):
+// Integer stores wrap silently to the C width, with no error (V-INIT-2, A-SL-5):
 //   Value('b', 300) -> 44, Value('B', -1) -> 255, Value('i', 2**40) -> 0.
 // Each read and each write is one step; `v.value += 1` is a get and a set, two steps, which is
 // why it is not atomic (V-ATOM-1).
@@ -94,7 +94,7 @@ struct RegisterOp {
 // step(state, op):
 //  - get_value -> the cell; set_value(x) -> None, cell = x converted (wrapped).
 //  - get_item(i) / set_item(i, x): negative i counts from the end; i outside [-n, n) ->
-//    IndexError('invalid index') (A-IDX-1), nothing written.
+//    IndexError('invalid index') (A-IDX-1..3), nothing written.
 //  - get_slice(s) -> a list of the selected cells for numeric typecodes, bytes for 'c'
 //    (A-SL-1); out-of-range bounds are clamped; step 0 -> ValueError('slice step cannot be
 //    zero').

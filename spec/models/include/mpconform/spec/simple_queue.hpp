@@ -3,7 +3,7 @@
 // with a lock on each end, no feeder thread, no capacity, no timeouts.
 //
 // put() pickles and writes synchronously, so there are no races here: empty() is exact right
-// after put() (SQ-2). Not modelled: pipe capacity (put blocks while the pipe is full), pickling
+// after put() (SQ-8). Not modelled: pipe capacity (put blocks while the pipe is full), pickling
 // errors, and the per-process nature of close() (it closes this process's pipe ends only).
 #include <deque>
 #include <string>
@@ -50,10 +50,10 @@ struct SimpleQueueOp {
 //  - put(x) -> None, x appended.
 //  - get() -> the front item, removed; on an empty queue -> blocks (there is no timeout and
 //    this process's own write end keeps the pipe open, so no EOF: SQ-3).
-//  - empty() -> True iff no items (exact, SQ-2).
+//  - empty() -> True iff no items (exact, SQ-8).
 //  - close() -> None, repeatable (SQ-4).
 //  - after close(), put/get/empty -> OSError('handle is closed') (not the ValueError of
-//    Queue, SQ-4).
+//    Queue, SQ-11).
 Outcome<SimpleQueueState> step(const SimpleQueueState& state, const SimpleQueueOp& op);
 
 struct SimpleQueueModel {

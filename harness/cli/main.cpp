@@ -63,9 +63,9 @@ std::optional<ScenarioResult> fails_within(Backend& b, const Scenario& s, int tr
 
 // Re-runs a failure and shrinks it: smaller variants are tried (each a few times, since a race
 // may not repeat) and kept while they still fail.
-void confirm_and_shrink(Backend& b, const Scenario& s, const RunOptions& o, bool shrink,
-                        PropertyReport& rep) {
-  constexpr int kReruns = 3;
+void confirm_and_shrink(Backend& b, const Scenario& s, const RunOptions& o, bool confirm,
+                        bool shrink, PropertyReport& rep) {
+  const int kReruns = confirm ? 3 : 0;
   int repeats = 0;
   for (int i = 0; i < kReruns; ++i) repeats += failed(run_scenario(b, s, o).verdict) ? 1 : 0;
   rep.failure->reruns = kReruns;
@@ -93,7 +93,8 @@ void confirm_and_shrink(Backend& b, const Scenario& s, const RunOptions& o, bool
 
 PropertyReport run_property(Backend& b, const std::string& backend_spec, Property p,
                             const Budget& budget, std::uint64_t base_seed, const GenLimits& limits,
-                            const std::optional<Scenario>& fixed, bool shrink) {
+                            const std::optional<Scenario>& fixed, const std::string& fixed_file,
+                            bool confirm, bool shrink) {
   PropertyReport rep;
   rep.property = p;
   rep.clauses = property_clauses(p);
@@ -117,11 +118,10 @@ PropertyReport run_property(Backend& b, const std::string& backend_spec, Propert
       rep.failure->scenario = s;
       rep.failure->result = std::move(r);
       rep.failure->time_to_catch_s = now_s() - t0;
-      rep.failure->replay = replay_command(backend_spec, p, s.seed, limits, fixed.has_value());
-      confirm_and_shrink(b, s, o, shrink && !fixed, rep);
+      rep.failure->replay = replay_command(backend_spec, p, s.seed, limits, fixed_file);
+      confirm_and_shrink(b, s, o, confirm, shrink && !fixed, rep);
       break;
     }
-    if (fixed) break;
   }
   rep.seconds = now_s() - t0;
   return rep;
@@ -190,7 +190,8 @@ int main(int argc, char** argv) {
   run->add_option("--seed", seed_opt, "seed of the first scenario (scenario k uses seed + k)");
   run->add_option("--json", json_path, "write a JSON report");
   run->add_option("--junit", junit_path, "write a JUnit XML report");
-  run->add_option("--scenario-file", scenario_file, "replay one scenario saved as JSON");
+  run->add_option("--scenario-file", scenario_file,
+                  "replay one scenario saved as JSON (--scenarios N repeats it N times)");
   run->add_flag("--no-shrink", no_shrink, "do not shrink a failing scenario");
   run->add_option("--max-processes", limits.max_processes, "generator: processes of each kind (1-8)");
   run->add_option("--max-items", limits.max_items, "generator: items per producer (1-64)");
@@ -245,7 +246,8 @@ int main(int argc, char** argv) {
         const Property p = *property_from_string(info.caught_by);
         Budget budget;
         budget.seconds = per_mutant;
-        PropertyReport r = run_property(*b, info.name, p, budget, seed, GenLimits{}, std::nullopt, false);
+        PropertyReport r = run_property(*b, info.name, p, budget, seed, GenLimits{}, std::nullopt, "",
+                                        /*confirm=*/false, /*shrink=*/false);
         MutantReport m{info, std::move(r)};
         print_mutant_line(std::cout, m);
         std::cout.flush();
@@ -284,9 +286,9 @@ int main(int argc, char** argv) {
     Budget budget;
     if (seconds_opt)
       budget.seconds = *seconds_opt;
-    else
-      budget.scenarios = static_cast<std::uint64_t>(scenarios.value_or(20));
-    const std::uint64_t seed = seed_opt.value_or(random_seed());
+    else  // a scenario file runs once unless asked to repeat it (a race may need several runs)
+      budget.scenarios = static_cast<std::uint64_t>(scenarios.value_or(fixed ? 1 : 20));
+    const std::uint64_t seed = fixed ? fixed->seed : seed_opt.value_or(random_seed());
 
     SuiteReport suite;
     suite.backend = b->name();
@@ -298,7 +300,7 @@ int main(int argc, char** argv) {
     std::cout.flush();
     const double t0 = now_s();
     for (Property p : props) {
-      suite.properties.push_back(run_property(*b, spec, p, budget, seed, limits, fixed, !no_shrink));
+      suite.properties.push_back(run_property(*b, spec, p, budget, seed, limits, fixed, scenario_file, true, !no_shrink));
       print_property_line(std::cout, suite.properties.back());
       std::cout.flush();
     }

@@ -55,7 +55,7 @@ std::string failure_text(const PropertyReport& r) {
                               to_string(f.result.verdict), f.result.clause.empty() ? "-" : f.result.clause,
                               f.scenario.seed, describe(f.scenario));
   t += "  " + f.result.message + "\n";
-  t += fmt::format("  failed again in {} of {} re-runs\n", f.reruns_failed, f.reruns);
+  if (f.reruns > 0) t += fmt::format("  failed again in {} of {} re-runs\n", f.reruns_failed, f.reruns);
   if (f.shrunk) {
     t += fmt::format("  shrunk to: {} ({} {})\n", describe(*f.shrunk), to_string(f.shrunk_result.verdict),
                      f.shrunk_result.clause);
@@ -121,14 +121,16 @@ std::string PropertyReport::verdict() const {
 }
 
 std::string replay_command(const std::string& backend_spec, Property p, std::uint64_t seed,
-                           const GenLimits& limits, bool from_file) {
+                           const GenLimits& limits, const std::string& scenario_file) {
+  if (!scenario_file.empty())
+    return fmt::format("mpconform run --backend {} --scenario-file {} --scenarios 1", shell_quote(backend_spec),
+                       shell_quote(scenario_file));
   std::string cmd = fmt::format("mpconform run --backend {} --property {} --seed {} --scenarios 1",
                                 shell_quote(backend_spec), to_string(p), seed);
   const GenLimits d{};
   if (limits.max_processes != d.max_processes) cmd += fmt::format(" --max-processes {}", limits.max_processes);
   if (limits.max_items != d.max_items) cmd += fmt::format(" --max-items {}", limits.max_items);
   if (limits.max_delay_us != d.max_delay_us) cmd += fmt::format(" --max-delay-us {}", limits.max_delay_us);
-  if (from_file) cmd += " --scenario-file <the same file>";
   return cmd;
 }
 

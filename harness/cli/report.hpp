@@ -53,9 +53,10 @@ struct MutantReport {
   PropertyReport report;
 };
 
-/// `mpconform run --backend X --property P --seed S --scenarios 1` (plus non-default limits).
+/// `mpconform run --backend X --property P --seed S --scenarios 1` (plus non-default limits), or
+/// `mpconform run --backend X --scenario-file F --scenarios 1` for a scenario read from a file.
 std::string replay_command(const std::string& backend_spec, Property p, std::uint64_t seed,
-                           const GenLimits& limits, bool from_file);
+                           const GenLimits& limits, const std::string& scenario_file);
 
 void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends);
 void print_suite_header(std::ostream& out, const SuiteReport& suite);

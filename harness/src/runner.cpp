@@ -168,7 +168,7 @@ class GroupRun {
     std::uint64_t claimed = recorder_.claimed();
     std::int64_t last_progress = monotonic_ns();
     for (;;) {
-      reap(false);
+      reap();
       std::vector<pollfd> fds;
       for (auto& [pid, c] : children_)
         if (!c.done && c.pidfd >= 0) fds.push_back({c.pidfd, POLLIN, 0});
@@ -234,14 +234,18 @@ class GroupRun {
   void finish() {
     if (pgid_ <= 0) return;
     ::kill(-pgid_, SIGKILL);
+    // The keeper only pauses, so it dies at once: wait for it without polling.
+    int status = 0;
+    while (::waitpid(pgid_, &status, 0) < 0 && errno == EINTR) {
+    }
     const std::int64_t give_up = monotonic_ns() + 5'000'000'000;
     for (;;) {
-      if (reap(true)) break;
+      if (reap()) break;
       if (monotonic_ns() > give_up) {
         leaked_ = true;
         break;
       }
-      engine::sleep_us(1000);
+      engine::sleep_us(200);
     }
     for (auto& [pid, c] : children_)
       if (c.pidfd >= 0) {
@@ -257,7 +261,7 @@ class GroupRun {
  private:
   // Reaps whatever has ended in the group (direct children and orphans reparented to us).
   // Returns true when the group has no child of ours left.
-  bool reap(bool) {
+  bool reap() {
     for (;;) {
       int status = 0;
       const pid_t pid = ::waitpid(-pgid_, &status, WNOHANG);

@@ -6,8 +6,10 @@
 //     2. forks the scenario's processes into one new process group, starts them together, and
 //        records every call in a shared-memory history (history.hpp);
 //     3. waits for them under a time bound (RunOptions::time_bound_s, default: the `watchdog`
-//        tier); on a hang, reports for each live process the last call it invoked without
-//        completing and its kernel state (/proc/<pid>/wchan, stat), then SIGKILLs the group;
+//        tier) and a progress bound (no new call recorded for the `long` tier while processes
+//        are alive: every program makes a call at least every observe period); on a hang,
+//        reports for each live process the last call it invoked without completing and its
+//        kernel state (/proc/<pid>/wchan, stat), then SIGKILLs the group;
 //     4. kills whatever is left in the group (e.g. grandchildren of a broken backend), reaps
 //        every process, closes its descriptors and removes its temp files;
 //     5. runs the property's checkers on the history and returns the verdict.
@@ -22,8 +24,13 @@
 // Constants of the scenario programs (all from tiers.hpp, so MPCONFORM_TIME_SCALE scales them):
 //   patience     = 2 x short   a producer/consumer gives up after this long without progress
 //   daemon life  = 4 x short   how long a daemonic child of the daemon property lives unless
-//                              it is killed (it must be killed long before)
-//   observe      = long        how long the daemon observer waits for a process to end
+//                              it is killed (it must be killed long before); also the life of
+//                              the child a timed Process.join waits for
+//   observe      = 6 x short   the daemon observer's, joiners' and duplex readers' longest wait
+//   stall        = long        no new call for this long: a hang
+//
+// The process group: a "keeper" process forked first leads it and only waits to be killed, so
+// the group id stays valid (never reused) until the runner kills the group at the end.
 #include <sys/types.h>
 
 #include <cstddef>

@@ -1,9 +1,11 @@
 #pragma once
-// mpref/detail/pshared.hpp: a process-shared robust mutex and a CLOCK_MONOTONIC condition
-// variable, to be placed in shared memory (detail/shared_memory.hpp).
+// mpref/detail/pshared.hpp: a process-shared robust mutex, to be placed in shared memory
+// (detail/shared_memory.hpp). Its condition variable is detail/futex_condition.hpp: a
+// process-shared pthread_cond_t is not used anywhere, because with glibc < 2.41 a waiter
+// SIGKILLed inside pthread_cond_wait makes later signals block forever.
 //
-// Why pthread directly and not boost::interprocess_mutex/condition: Boost 1.74's are neither
-// robust (a holder that dies leaves them locked forever) nor on the monotonic clock. These
+// Why pthread directly and not boost::interprocess_mutex: Boost 1.74's is not robust (a holder
+// that dies leaves it locked forever). These
 // internal mutexes guard a primitive's bookkeeping for a few instructions at a time; making them
 // robust means a process killed in the middle of a put/get/acquire cannot wedge the others.
 // User-visible lock semantics (a Lock whose holder died stays locked, as in CPython) are
@@ -11,7 +13,6 @@
 #include <cerrno>
 #include <pthread.h>
 
-#include "mpref/detail/deadline.hpp"
 #include "mpref/errors.hpp"
 
 namespace mpref::detail {
@@ -66,49 +67,5 @@ class SharedLockGuard {
   SharedMutex& m_;
   bool died_;
 };
-
-class SharedCondition {
- public:
-  SharedCondition() {
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&c_, &a);
-    pthread_condattr_destroy(&a);
-  }
-  SharedCondition(const SharedCondition&) = delete;
-  SharedCondition& operator=(const SharedCondition&) = delete;
-
-  /// Waits until notified or the deadline passes. Requires: the caller holds `m`.
-  /// Returns false on timeout (or at once when the deadline is already expired), true when
-  /// woken (spuriously or not: callers re-check their predicate). Never blocks past the deadline.
-  bool wait(SharedMutex& m, const Deadline& d) {
-    if (d.is_forever()) {
-      m.handle(pthread_cond_wait(&c_, m.native()));
-      return true;
-    }
-    if (d.expired()) return false;
-    timespec ts = d.abs_monotonic();
-    int rc = pthread_cond_timedwait(&c_, m.native(), &ts);
-    if (rc == ETIMEDOUT) return false;
-    m.handle(rc);
-    return true;
-  }
-  void notify_one() noexcept { pthread_cond_signal(&c_); }
-  void notify_all() noexcept { pthread_cond_broadcast(&c_); }
-
- private:
-  pthread_cond_t c_;
-};
-
-/// Waits on `cv` until `pred()` holds or the deadline passes; returns pred().
-template <class Pred>
-bool wait_for(SharedCondition& cv, SharedMutex& m, const Deadline& d, Pred pred) {
-  while (!pred()) {
-    if (!cv.wait(m, d) && !pred()) return false;
-  }
-  return true;
-}
 
 }  // namespace mpref::detail

@@ -24,6 +24,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mpconform/backend.hpp"
+#include "mpconform/history.hpp"
 #include "mpconform/runner.hpp"
 #include "mpconform/scenario.hpp"
 #include "mpconform/tiers.hpp"
@@ -193,6 +194,9 @@ int main(int argc, char** argv) {
   run->add_option("--scenario-file", scenario_file,
                   "replay one scenario saved as JSON (--scenarios N repeats it N times)");
   run->add_flag("--no-shrink", no_shrink, "do not shrink a failing scenario");
+  std::string history_dir;
+  run->add_option("--history-dir", history_dir,
+                  "write the history of each failing scenario there (<property>-seed<S>.jsonl)");
   run->add_option("--max-processes", limits.max_processes, "generator: processes of each kind (1-8)");
   run->add_option("--max-items", limits.max_items, "generator: items per producer (1-64)");
   run->add_option("--max-delay-us", limits.max_delay_us, "generator: injected delays (us)");
@@ -306,6 +310,14 @@ int main(int argc, char** argv) {
     }
     suite.seconds = now_s() - t0;
     print_suite_footer(std::cout, suite);
+    if (!history_dir.empty())
+      for (const PropertyReport& r : suite.properties)
+        if (r.failure) {
+          const std::string path = fmt::format("{}/{}-seed{}.jsonl", history_dir, to_string(r.property),
+                                               r.failure->scenario.seed);
+          save_history(path, r.failure->result.history);
+          std::cout << "history: " << path << "\n";
+        }
     if (!json_path.empty()) write_file(json_path, suite_json(suite).dump(2) + "\n");
     if (!junit_path.empty()) write_file(junit_path, suite_junit(suite));
     for (const PropertyReport& r : suite.properties)

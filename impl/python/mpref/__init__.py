@@ -21,7 +21,16 @@ globals().update((name, getattr(context._default_context, name)) for name in __a
 CapacityError = _mpref.CapacityError
 OwnerDiedError = _mpref.OwnerDiedError
 
-from . import connection, process, queues, sharedctypes, synchronize, util  # noqa: E402,F401
+from . import connection, process, queues, synchronize, util  # noqa: E402,F401
+
+
+def __getattr__(name):
+    # sharedctypes (ctypes, mmap) is imported on first use, as CPython's is: a smaller
+    # interpreter image forks faster.
+    if name == "sharedctypes":
+        import importlib
+        return importlib.import_module(".sharedctypes", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 SUBDEBUG = 5
 SUBWARNING = 25

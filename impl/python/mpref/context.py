@@ -147,8 +147,16 @@ class BaseContext(object):
     def set_start_method(self, method, force=False):
         raise ValueError("cannot set start method of concrete context")
 
-    def get_all_start_methods(self):
-        return ["fork"]
+    def set_executable(self, executable):
+        """Only meaningful for the spawn start method, which mpref does not have."""
+
+    def set_forkserver_preload(self, module_names):
+        """Only meaningful for the forkserver start method, which mpref does not have."""
+
+    def log_to_stderr(self, level=None):
+        """Turn on logging and add a handler which prints to stderr"""
+        from .util import log_to_stderr
+        return log_to_stderr(level)
 
     @property
     def reducer(self):

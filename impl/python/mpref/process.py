@@ -300,8 +300,6 @@ class BaseProcess(object):
             util._close_stdin()
             old_process = _current_process
             _current_process = self
-            if parent_sentinel is None:
-                parent_sentinel = _mpref.parent_sentinel()
             _parent_process = _ParentProcess(
                 self._parent_name, self._parent_pid, parent_sentinel)
             if threading._HAVE_THREAD_NATIVE_ID:
@@ -363,8 +361,16 @@ class _ParentProcess(BaseProcess):
         self._parent_pid = None
         self._popen = None
         self._closed = False
-        self._sentinel = sentinel
+        self._sentinel_fd = sentinel
         self._config = {}
+
+    @property
+    def _sentinel(self):
+        # mpref watches the parent through a pidfd, opened on first use (CPython: a pipe end
+        # inherited at fork); it is readable once the parent has exited.
+        if self._sentinel_fd is None:
+            self._sentinel_fd = _mpref.parent_sentinel()
+        return self._sentinel_fd
 
     def is_alive(self):
         from .connection import wait

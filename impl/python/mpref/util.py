@@ -196,6 +196,18 @@ def get_logger():
     return logging.getLogger("mpref")
 
 
+def log_to_stderr(level=None):
+    import logging
+    logger = get_logger()
+    formatter = logging.Formatter("[%(levelname)s/%(processName)s] %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(formatter)
+    logger.addHandler(handler)
+    if level:
+        logger.setLevel(level)
+    return logger
+
+
 # threading is imported here so that the after-fork machinery of the threading module is in
 # place before any child is started.
 _ = threading

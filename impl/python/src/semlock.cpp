@@ -45,41 +45,45 @@ struct SemLockObject {
 
 SemLockObject* as_semlock(PyObject* o) { return reinterpret_cast<SemLockObject*>(o); }
 
+// The alternative `kind` names (no checks on the hot path: tp_new set both together).
+template <class T>
+T& prim(SemLockObject* s) {
+  return *std::get_if<T>(&s->prim);
+}
+
 // The non-blocking attempt, with the GIL held.
-bool try_acquire(SemLockObject* s) {
-  switch (s->kind) {
-    case kLock: return std::get<mpref::Lock>(s->prim).acquire(false);
-    case kRecursiveMutex: return std::get<mpref::RLock>(s->prim).acquire(false);
-    default: return std::get<AnySemaphore>(s->prim).acquire(false);
-  }
+inline bool try_acquire(SemLockObject* s) {
+  if (s->kind == kLock) [[likely]] return prim<mpref::Lock>(s).acquire(false);
+  if (s->kind == kRecursiveMutex) return prim<mpref::RLock>(s).acquire(false);
+  return prim<AnySemaphore>(s).acquire(false);
 }
 
 bool acquire_blocking(SemLockObject* s, std::optional<double> timeout) {
   switch (s->kind) {
-    case kLock: return std::get<mpref::Lock>(s->prim).acquire(true, timeout);
-    case kRecursiveMutex: return std::get<mpref::RLock>(s->prim).acquire(true, timeout);
-    default: return std::get<AnySemaphore>(s->prim).acquire(true, timeout);
+    case kLock: return prim<mpref::Lock>(s).acquire(true, timeout);
+    case kRecursiveMutex: return prim<mpref::RLock>(s).acquire(true, timeout);
+    default: return prim<AnySemaphore>(s).acquire(true, timeout);
   }
 }
 
 int value_of(SemLockObject* s) {
   switch (s->kind) {
-    case kLock: return std::get<mpref::Lock>(s->prim).locked() ? 0 : 1;
-    case kRecursiveMutex: return std::get<mpref::RLock>(s->prim).locked() ? 0 : 1;
-    default: return std::get<AnySemaphore>(s->prim).get_value();
+    case kLock: return prim<mpref::Lock>(s).locked() ? 0 : 1;
+    case kRecursiveMutex: return prim<mpref::RLock>(s).locked() ? 0 : 1;
+    default: return prim<AnySemaphore>(s).get_value();
   }
 }
 
 bool is_mine(SemLockObject* s) {
-  if (s->kind == kRecursiveMutex) return s->count > 0 && std::get<mpref::RLock>(s->prim).is_mine();
+  if (s->kind == kRecursiveMutex) return s->count > 0 && prim<mpref::RLock>(s).is_mine();
   return s->count > 0 && s->last_tid == PyThread_get_thread_ident();
 }
 
 PyObject* do_acquire(SemLockObject* s, int blocking, PyObject* timeout_obj) {
   // An RLock's owner re-enters at once, before the timeout is even looked at (as CPython).
-  if (s->kind == kRecursiveMutex && s->count > 0 && std::get<mpref::RLock>(s->prim).is_mine()) {
+  if (s->kind == kRecursiveMutex && s->count > 0 && prim<mpref::RLock>(s).is_mine()) {
     try {
-      std::get<mpref::RLock>(s->prim).acquire(false);
+      prim<mpref::RLock>(s).acquire(false);
     } catch (...) {
       set_error_from_current_exception();
       return nullptr;
@@ -88,7 +92,7 @@ PyObject* do_acquire(SemLockObject* s, int blocking, PyObject* timeout_obj) {
     Py_RETURN_TRUE;
   }
   std::optional<double> timeout;
-  if (!as_timeout(timeout_obj, timeout)) return nullptr;
+  if (timeout_obj != Py_None && !as_timeout(timeout_obj, timeout)) return nullptr;
   try {
     bool ok = try_acquire(s);
     if (!ok) {
@@ -157,10 +161,12 @@ PyObject* semlock_acquire(PyObject* self, PyObject* const* args, Py_ssize_t narg
 PyObject* semlock_release(PyObject* self, PyObject*) {
   SemLockObject* s = as_semlock(self);
   try {
-    switch (s->kind) {
-      case kLock: std::get<mpref::Lock>(s->prim).release(); break;
-      case kRecursiveMutex: std::get<mpref::RLock>(s->prim).release(); break;
-      default: std::get<AnySemaphore>(s->prim).release(); break;
+    if (s->kind == kLock) [[likely]] {
+      prim<mpref::Lock>(s).release();
+    } else if (s->kind == kRecursiveMutex) {
+      prim<mpref::RLock>(s).release();
+    } else {
+      prim<AnySemaphore>(s).release();
     }
   } catch (...) {
     set_error_from_current_exception();

@@ -133,8 +133,14 @@ def begin():
 
 
 def reap(mp):
-    """End of a body: join every tracked child briefly (the body is over: a child still alive
-    after REAP_GRACE is killed), sweep active_children(), close the Flags' fds."""
+    """End of a body: set every Flag (children waiting on one go on), join every tracked child
+    briefly (a child still alive after REAP_GRACE is killed), sweep active_children(), close
+    the Flags' fds."""
+    for i in range(0, len(_fds), 2):
+        try:
+            os.write(_fds[i + 1], b"x" * 16)
+        except OSError:
+            pass
     for p in list(_tracked):
         join_or_kill(p, REAP_GRACE)
     _tracked.clear()
@@ -391,13 +397,14 @@ except Exception:
 """
 
 
-def run_script(mp, code: str, timeout: float = LONG, flags=()):
+def run_script(mp, code: str, timeout: float = LONG, flags=(), linger: float = 0.0):
     """Run `code` as the main program of a fresh interpreter (this one's executable), with `mp`
     bound to the implementation (fork context, or the module). Runs under a sandbox, so
     whatever the script leaves behind is killed and reaped.
 
     Returns (returncode or 'TIMEOUT', stdout, stderr, seconds); a script still running after
-    `timeout` is killed with everything it started.
+    `timeout` is killed with everything it started. `linger`: seconds to let the processes the
+    script left behind (orphans) run on after it exited, before they are killed.
     """
     import subprocess
     import sys
@@ -419,6 +426,8 @@ def run_script(mp, code: str, timeout: float = LONG, flags=()):
             except ProcessLookupError:
                 pass
             out, err = proc.communicate()
+        if linger:
+            time.sleep(linger)
         return rc, out.decode(errors="replace"), err.decode(errors="replace"), time.monotonic() - t0
 
     res = sandbox(run, timeout=timeout + LONG)

@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <stdexcept>
 #include <system_error>
 
 namespace mpconform::spec {
@@ -66,26 +67,55 @@ std::string quote(const std::string& s, bool is_bytes) {
 }  // namespace
 
 std::string Value::repr() const {
-  struct Visitor {
-    std::string operator()(NoneType) const { return "None"; }
-    std::string operator()(bool b) const { return b ? "True" : "False"; }
-    std::string operator()(PyInt i) const { return py_int_repr(i); }
-    std::string operator()(double d) const { return py_float_repr(d); }
-    std::string operator()(const Bytes& b) const { return quote(b.data, true); }
-    std::string operator()(const Str& s) const { return quote(s.text, false); }
-    std::string operator()(const List& l) const {
+  switch (type_) {
+    case Type::none:
+      return "None";
+    case Type::boolean:
+      return b_ ? "True" : "False";
+    case Type::integer:
+      return py_int_repr(i_);
+    case Type::floating:
+      return py_float_repr(d_);
+    case Type::bytes:
+      return quote(s_, true);
+    case Type::str:
+      return quote(s_, false);
+    case Type::list: {
       std::string out = "[";
-      for (std::size_t i = 0; i < l.size(); ++i) {
-        if (i != 0) out += ", ";
-        out += l[i].repr();
+      for (std::size_t k = 0; k < list_.size(); ++k) {
+        if (k != 0) out += ", ";
+        out += list_[k].repr();
       }
       return out + "]";
     }
-  };
-  return std::visit(Visitor{}, v_);
+  }
+  return "?";
 }
 
-bool operator==(const Value& a, const Value& b) { return a.v_ == b.v_; }
+const Value& Value::expect(Type t) const {
+  if (type_ != t) throw std::logic_error("Value " + repr() + " does not hold the type asked for");
+  return *this;
+}
+
+bool operator==(const Value& a, const Value& b) {
+  if (a.type_ != b.type_) return false;
+  switch (a.type_) {
+    case Value::Type::none:
+      return true;
+    case Value::Type::boolean:
+      return a.b_ == b.b_;
+    case Value::Type::integer:
+      return a.i_ == b.i_;
+    case Value::Type::floating:
+      return a.d_ == b.d_;
+    case Value::Type::bytes:
+    case Value::Type::str:
+      return a.s_ == b.s_;
+    case Value::Type::list:
+      return a.list_ == b.list_;
+  }
+  return false;
+}
 
 Value py::int_list(const std::vector<PyInt>& items) {
   Value::List out;

@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <string>
 #include <utility>
-#include <variant>
 #include <vector>
 
 namespace mpconform::spec {
@@ -25,58 +24,68 @@ std::string py_int_repr(PyInt v);
 // ("0.5", "5.0", "1e+16", "inf", "nan").
 std::string py_float_repr(double v);
 
-// The value of `None`.
-struct NoneType {
-  friend bool operator==(NoneType, NoneType) { return true; }
-};
-
-// A Python `bytes` object (a byte string, any byte values).
-struct Bytes {
-  std::string data;
-  friend bool operator==(const Bytes&, const Bytes&) = default;
-};
-
-// A Python `str` (UTF-8 text).
-struct Str {
-  std::string text;
-  friend bool operator==(const Str&, const Str&) = default;
-};
-
 // One Python value: None, bool, int, float, bytes, str, or a list of values.
 // Equality is by Python type and value; there is no cross-type numeric equality (True != 1,
 // 1 != 1.0). Floats compare with ==, so a NaN never equals anything.
+//
+// A plain tagged struct rather than a std::variant: GCC 12's flow analysis reports bogus
+// "may be used uninitialized" on moves of a variant holding strings and vectors under the
+// sanitizer build (-Werror), in every file that moves a Value. Here every member is always
+// initialised.
 class Value {
  public:
   using List = std::vector<Value>;
+  enum class Type { none, boolean, integer, floating, bytes, str, list };
 
   Value() = default;  // None
   static Value none() { return Value(); }
-  static Value boolean(bool b) { return Value(Repr(std::in_place_type<bool>, b)); }
-  static Value integer(PyInt i) { return Value(Repr(std::in_place_type<PyInt>, i)); }
-  static Value floating(double d) { return Value(Repr(std::in_place_type<double>, d)); }
+  static Value boolean(bool b) {
+    Value v(Type::boolean);
+    v.b_ = b;
+    return v;
+  }
+  static Value integer(PyInt i) {
+    Value v(Type::integer);
+    v.i_ = i;
+    return v;
+  }
+  static Value floating(double d) {
+    Value v(Type::floating);
+    v.d_ = d;
+    return v;
+  }
   static Value bytes(std::string data) {
-    return Value(Repr(std::in_place_type<Bytes>, Bytes{std::move(data)}));
+    Value v(Type::bytes);
+    v.s_ = std::move(data);
+    return v;
   }
   static Value str(std::string text) {
-    return Value(Repr(std::in_place_type<Str>, Str{std::move(text)}));
+    Value v(Type::str);
+    v.s_ = std::move(text);
+    return v;
   }
-  static Value list(List items) { return Value(Repr(std::in_place_type<List>, std::move(items))); }
+  static Value list(List items) {
+    Value v(Type::list);
+    v.list_ = std::move(items);
+    return v;
+  }
 
-  bool is_none() const { return std::holds_alternative<NoneType>(v_); }
-  bool is_bool() const { return std::holds_alternative<bool>(v_); }
-  bool is_int() const { return std::holds_alternative<PyInt>(v_); }
-  bool is_float() const { return std::holds_alternative<double>(v_); }
-  bool is_bytes() const { return std::holds_alternative<Bytes>(v_); }
-  bool is_str() const { return std::holds_alternative<Str>(v_); }
-  bool is_list() const { return std::holds_alternative<List>(v_); }
+  Type type() const { return type_; }
+  bool is_none() const { return type_ == Type::none; }
+  bool is_bool() const { return type_ == Type::boolean; }
+  bool is_int() const { return type_ == Type::integer; }
+  bool is_float() const { return type_ == Type::floating; }
+  bool is_bytes() const { return type_ == Type::bytes; }
+  bool is_str() const { return type_ == Type::str; }
+  bool is_list() const { return type_ == Type::list; }
 
-  // Accessors. Requires: the value holds that type (std::bad_variant_access otherwise).
-  bool as_bool() const { return std::get<bool>(v_); }
-  PyInt as_int() const { return std::get<PyInt>(v_); }
-  double as_float() const { return std::get<double>(v_); }
-  const std::string& as_bytes() const { return std::get<Bytes>(v_).data; }
-  const std::string& as_str() const { return std::get<Str>(v_).text; }
-  const List& as_list() const { return std::get<List>(v_); }
+  // Accessors. Requires: the value holds that type; throws std::logic_error otherwise.
+  bool as_bool() const { return expect(Type::boolean).b_; }
+  PyInt as_int() const { return expect(Type::integer).i_; }
+  double as_float() const { return expect(Type::floating).d_; }
+  const std::string& as_bytes() const { return expect(Type::bytes).s_; }
+  const std::string& as_str() const { return expect(Type::str).s_; }
+  const List& as_list() const { return expect(Type::list).list_; }
 
   // Python's repr: None, True, 3, 0.5, b'a\x00', 'x', [1, 2].
   std::string repr() const;
@@ -84,9 +93,15 @@ class Value {
   friend bool operator==(const Value& a, const Value& b);
 
  private:
-  using Repr = std::variant<NoneType, bool, PyInt, double, Bytes, Str, List>;
-  explicit Value(Repr r) : v_(std::move(r)) {}
-  Repr v_;
+  explicit Value(Type t) : type_(t) {}
+  const Value& expect(Type t) const;
+
+  Type type_ = Type::none;
+  bool b_ = false;
+  PyInt i_ = 0;
+  double d_ = 0.0;
+  std::string s_;  // bytes or str
+  List list_;
 };
 
 // Short spellings for building histories and tests: py::none(), py::integer(3), ...

@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "mpref/detail/deadline.hpp"
 #include "mpref/errors.hpp"
 
 namespace mpref_py {
@@ -32,6 +33,52 @@ class Unlocked {
  private:
   PyThreadState* state_;
 };
+
+/// True in the thread that runs Python's signal handlers (the main thread; after a fork, the
+/// thread that forked).
+bool in_main_thread() noexcept;
+
+using mpref::detail::Deadline;
+
+/// Seconds left before `d` for a C++ call taking std::optional<double> (nullopt: forever).
+inline std::optional<double> seconds_left(const Deadline& d) {
+  if (d.is_forever()) return std::nullopt;
+  return d.remaining();
+}
+
+/// How long an interruptible wait sleeps at most before it looks at pending signals.
+inline constexpr double kSignalSlice = 0.05;
+
+/// Waits until attempt(slice_deadline) succeeds or `d` passes, with the GIL released.
+/// attempt returns true when done and false when its deadline passed; it may throw (the GIL is
+/// held again when the exception leaves). In the main thread the wait is cut into slices of at
+/// most kSignalSlice seconds and Python's signal handlers run in between, so KeyboardInterrupt
+/// or a pytest-timeout SIGALRM interrupt it as they interrupt CPython's waits (EINTR); a waker
+/// still wakes the waiter at once (each slice is a real blocking wait, not a poll).
+/// Returns 1 when done, 0 when d passed, -1 with the Python error set (a handler raised).
+template <class F>
+int wait_interruptibly(const Deadline& d, F&& attempt) {
+  if (!in_main_thread()) {
+    bool ok;
+    {
+      Unlocked nogil;
+      ok = attempt(d);
+    }
+    return ok ? 1 : 0;
+  }
+  for (;;) {
+    const bool last = !d.is_forever() && d.remaining() <= kSignalSlice;
+    const Deadline slice = last ? d : Deadline::after(kSignalSlice);
+    bool ok;
+    {
+      Unlocked nogil;
+      ok = attempt(slice);
+    }
+    if (ok) return 1;
+    if (PyErr_CheckSignals() < 0) return -1;
+    if (last || d.expired()) return 0;
+  }
+}
 
 /// CPython's `int` argument converter (_PyLong_AsInt): __index__, OverflowError('Python int too
 /// large to convert to C int'), TypeError("'float' object cannot be interpreted as an integer").

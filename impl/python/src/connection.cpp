@@ -39,6 +39,11 @@ void init_connection(py::module_& m) {
       .def(
           "recv_bytes",
           [](mpref::Connection& c, std::optional<std::int64_t> maxlength) {
+            // Wait for the first byte interruptibly (signals), then read the whole message.
+            if (!c.poll(0.0) && wait_interruptibly(Deadline::forever(), [&c](const Deadline& s) {
+                                  return c.poll(seconds_left(s));
+                                }) < 0)
+              throw py::error_already_set();
             mpref::Bytes b;
             {
               py::gil_scoped_release nogil;
@@ -51,8 +56,12 @@ void init_connection(py::module_& m) {
           "poll",
           [](mpref::Connection& c, std::optional<double> timeout) {
             if (timeout && *timeout <= 0.0) return c.poll(0.0);
-            py::gil_scoped_release nogil;
-            return c.poll(timeout);
+            const Deadline d = timeout ? Deadline::after(*timeout) : Deadline::forever();
+            const int r = wait_interruptibly(d, [&c](const Deadline& s) {
+              return c.poll(seconds_left(s));
+            });
+            if (r < 0) throw py::error_already_set();
+            return r == 1;
           },
           py::arg("timeout"))
       .def("close", &mpref::Connection::close)

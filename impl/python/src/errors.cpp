@@ -1,5 +1,7 @@
 // C++ exceptions -> the exact Python exceptions CPython's multiprocessing raises; CPython's
 // argument converters; pickling.
+#include <pthread.h>
+
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -88,6 +90,13 @@ void set_error_from_current_exception() {
   }
 }
 
+namespace {
+pthread_t g_main_thread;
+void record_main_thread() noexcept { g_main_thread = pthread_self(); }
+}  // namespace
+
+bool in_main_thread() noexcept { return pthread_equal(pthread_self(), g_main_thread) != 0; }
+
 bool as_c_int(PyObject* obj, int& out) {
   const int v = _PyLong_AsInt(obj);
   if (v == -1 && PyErr_Occurred()) return false;
@@ -117,6 +126,11 @@ PyObject* pickle_loads(PyObject* data) {
 }
 
 void init_errors(py::module_& m) {
+  // Python's main thread (its ident is the pthread_t); in a forked child the only thread is
+  // the one that forked, which Python makes its main thread (os.fork and mpref alike).
+  g_main_thread = static_cast<pthread_t>(
+      py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>());
+  pthread_atfork(nullptr, nullptr, record_main_thread);
   PyClasses& c = classes();
   auto keep = [](py::object o) { return o.release().ptr(); };
   c.full = keep(py::module_::import("queue").attr("Full"));

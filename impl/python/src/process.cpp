@@ -74,8 +74,13 @@ void init_process(py::module_& m) {
       .def(
           "join",
           [](mpref::Process& p, std::optional<double> timeout) {
-            py::gil_scoped_release nogil;
-            p.join(timeout);
+            if (timeout && *timeout <= 0.0) return p.join(0.0);
+            const Deadline d = timeout ? Deadline::after(*timeout) : Deadline::forever();
+            if (wait_interruptibly(d, [&p](const Deadline& slice) {
+                  p.join(seconds_left(slice));
+                  return p.exitcode().has_value();
+                }) < 0)
+              throw py::error_already_set();
           },
           py::arg("timeout") = py::none())
       .def("terminate", &mpref::Process::terminate)
@@ -97,8 +102,16 @@ void init_process(py::module_& m) {
   m.def(
       "wait_fds",
       [](std::vector<int> fds, std::optional<double> timeout) {
-        py::gil_scoped_release nogil;
-        return mpref::wait(std::span<const int>(fds), timeout);
+        const std::span<const int> objs(fds);
+        if (timeout && *timeout <= 0.0) return mpref::wait(objs, 0.0);
+        std::vector<int> ready;
+        const Deadline d = timeout ? Deadline::after(*timeout) : Deadline::forever();
+        if (wait_interruptibly(d, [&](const Deadline& slice) {
+              ready = mpref::wait(objs, seconds_left(slice));
+              return !ready.empty();
+            }) < 0)
+          throw py::error_already_set();
+        return ready;
       },
       py::arg("fds"), py::arg("timeout") = py::none(),
       "The ready fds among fds (readable, hung up or in error), in their order.");

@@ -68,8 +68,19 @@ PyObject* take(QueueCore& core, const Deadline& d) {
   }
   HeapSink slow;
   try {
-    Unlocked nogil;
-    core.get(&HeapSink::sink, &slow, d);
+    const int r = wait_interruptibly(d, [&](const Deadline& slice) {
+      try {
+        core.get(&HeapSink::sink, &slow, slice);
+        return true;
+      } catch (const mpref::Empty&) {
+        return false;
+      }
+    });
+    if (r < 0) return nullptr;
+    if (r == 0) {
+      PyErr_SetNone(classes().empty);
+      return nullptr;
+    }
   } catch (...) {
     set_error_from_current_exception();
     return nullptr;
@@ -89,8 +100,17 @@ bool give(QueueCore& core, PyObject* data, const Deadline& d) {
     } catch (const mpref::Full&) {
       if (d.is_immediate()) throw;
     }
-    Unlocked nogil;  // `data` stays alive: the caller holds a reference
-    core.put(p, n, d);
+    // `data` stays alive while the GIL is released: the caller holds a reference.
+    const int r = wait_interruptibly(d, [&](const Deadline& slice) {
+      try {
+        core.put(p, n, slice);
+        return true;
+      } catch (const mpref::Full&) {
+        return false;
+      }
+    });
+    if (r < 0) return false;
+    if (r == 0) throw mpref::Full();
     return true;
   } catch (...) {
     set_error_from_current_exception();
@@ -155,8 +175,11 @@ class PyQueueCore {
 
   void task_done() { core().task_done(); }
   void join() {
-    py::gil_scoped_release nogil;
-    (void)core().join(Deadline::forever());
+    QueueCore& c = core();
+    if (wait_interruptibly(Deadline::forever(), [&c](const Deadline& slice) {
+          return c.join(slice);
+        }) < 0)
+      throw py::error_already_set();
   }
   std::uint64_t unfinished() const { return q_->core().unfinished(); }
 

@@ -58,7 +58,8 @@ inline bool try_acquire(SemLockObject* s) {
   return prim<AnySemaphore>(s).acquire(false);
 }
 
-bool acquire_blocking(SemLockObject* s, std::optional<double> timeout) {
+bool acquire_until(SemLockObject* s, const Deadline& d) {
+  const std::optional<double> timeout = seconds_left(d);
   switch (s->kind) {
     case kLock: return prim<mpref::Lock>(s).acquire(true, timeout);
     case kRecursiveMutex: return prim<mpref::RLock>(s).acquire(true, timeout);
@@ -94,13 +95,15 @@ PyObject* do_acquire(SemLockObject* s, int blocking, PyObject* timeout_obj) {
   std::optional<double> timeout;
   if (timeout_obj != Py_None && !as_timeout(timeout_obj, timeout)) return nullptr;
   try {
-    bool ok = try_acquire(s);
-    if (!ok) {
+    if (!try_acquire(s)) {
       if (!blocking || (timeout && *timeout <= 0.0)) Py_RETURN_FALSE;
-      Unlocked nogil;
-      ok = acquire_blocking(s, timeout);
+      const Deadline d = timeout ? Deadline::after(*timeout) : Deadline::forever();
+      const int r = wait_interruptibly(d, [s](const Deadline& slice) {
+        return acquire_until(s, slice);
+      });
+      if (r < 0) return nullptr;
+      if (r == 0) Py_RETURN_FALSE;
     }
-    if (!ok) Py_RETURN_FALSE;
   } catch (...) {
     set_error_from_current_exception();
     return nullptr;

@@ -85,9 +85,14 @@ class Popen(object):
         self._send_signal(signal.SIGKILL)
 
     def _launch(self, process_obj):
-        # Under -O the daemon asserts vanish (P-OPT-3); mpref's C++ check would remain, so
-        # the flag is not passed on then (it only arms PR_SET_PDEATHSIG, a divergence).
-        daemon = bool(process_obj.daemon) if __debug__ else False
+        # The C++ daemon flag arms PR_SET_PDEATHSIG in the child (the X-EXIT-7 divergence:
+        # a daemon dies with its parent); the Python flag alone drives everything else (the
+        # exit function, the asserts). It is not passed on when the death signal would not
+        # mean "the parent died": from a non-main thread (the kernel ties it to the thread that
+        # forked), nor under -O, where CPython lets a daemon start children (P-OPT-3) and
+        # mpref's C++ check would refuse it.
+        daemon = (bool(process_obj.daemon) and __debug__
+                  and threading.current_thread() is threading.main_thread())
         self._handle = _mpref.start(process_obj, process_obj._name, daemon)
         self.pid = self._handle.pid
         self.sentinel = self._handle.sentinel

@@ -85,7 +85,7 @@ def _getpid():
 
 
 def _run_finalizers(minpriority=None):
-    if _finalizer_registry is None:
+    if not _finalizer_registry:
         return
     if minpriority is None:
         f = lambda p: p[0] is not None  # noqa: E731
@@ -118,7 +118,7 @@ def _exit_function():
     global _exiting
     if not _exiting:
         _exiting = True
-        from . import process
+        process = sys.modules[__package__ + ".process"]
         _run_finalizers(0)
         if process.current_process() is not None:
             for p in process.active_children():
@@ -138,19 +138,22 @@ def _cpython_after_fork():
     """In a child started by mpref: what CPython's _bootstrap does for CPython's own objects
     (its finalizers belong to the parent; its after-fork hooks reset queues, locks and the
     resource sharer), so a CPython multiprocessing Queue used in an mpref child still flushes."""
+    # Touch as little as possible: in a fresh child every page written costs a copy.
     mputil = sys.modules.get("multiprocessing.util")
     if mputil is None:
         return
     try:
-        mputil._finalizer_registry.clear()
-        mputil._run_after_forkers()
+        if mputil._finalizer_registry:
+            mputil._finalizer_registry.clear()
+        if mputil._afterfork_registry:
+            mputil._run_after_forkers()
     except Exception:  # noqa: BLE001 - best effort: never break the child's start
         pass
 
 
 def _cpython_exit():
     mputil = sys.modules.get("multiprocessing.util")
-    if mputil is None:
+    if mputil is None or not mputil._finalizer_registry:
         return
     try:
         mputil._run_finalizers(0)

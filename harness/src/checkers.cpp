@@ -15,7 +15,7 @@ namespace {
 constexpr std::array<std::string_view, 8> kNames{"queue", "lock", "tickets", "joinable",
                                                  "timeouts", "daemon", "pipe", "value"};
 
-constexpr std::array<std::string_view, 32> kClauses{
+constexpr std::array<std::string_view, 33> kClauses{
     // queue
     "Q-ORDER-2", "SQ-10", "Q-FULL-7", "Q-GET-1", "Q-SIZE-9", "Q-SIZE-2", "Q-MAX-3", "Q-MAX-1",
     "Q-SIZE-3", "Q-SIZE-7", "Q-SIZE-6", "Q-PUT-1",
@@ -23,7 +23,7 @@ constexpr std::array<std::string_view, 32> kClauses{
     "L-ACQ-1", "L-ACQ-2", "L-ACQ-3", "L-ACQ-6", "L-ACQ-9", "L-REL-3", "RL-ACQ-1", "RL-ACQ-2",
     "RL-ACQ-3", "RL-REL-1",
     // tickets, value
-    "V-ATOM-3",
+    "L-EXCL-1", "V-ATOM-3",
     // joinable
     "JQ-9", "JQ-11", "JQ-2",
     // timeouts (beyond those above)

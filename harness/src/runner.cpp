@@ -446,7 +446,7 @@ std::vector<std::string> property_clauses(Property p) {
   switch (p) {
     case Property::queue: return {"Q-ORDER-2", "Q-GET-1", "Q-SIZE-2", "Q-SIZE-9", "Q-PUT-1", "SQ-10"};
     case Property::lock: return {"L-ACQ-2", "L-ACQ-6", "L-ACQ-9", "RL-ACQ-2", "RL-REL-1"};
-    case Property::tickets: return {"V-ATOM-3"};
+    case Property::tickets: return {"L-EXCL-1"};
     case Property::joinable: return {"JQ-9", "JQ-11", "JQ-2"};
     case Property::timeouts: return {"Q-EMPTY-3", "Q-FULL-3", "L-ACQ-6", "C-POLL-2", "P-JOIN-5"};
     case Property::daemon: return {"X-EXIT-1", "X-EXIT-8"};

@@ -102,3 +102,17 @@ def test_coverage_floor(tree):
     assert r.returncode == 1 and "queues:cpp coverage 0% < 50%" in r.stderr
     r = run_lint(tree, "--min-coverage", "bogus")
     assert r.returncode == 2 and "bad --min-coverage" in r.stderr
+
+
+def test_model_and_checker_tests_do_not_count_as_coverage(tree):
+    path, doc = first_clause(tree)
+    cid = doc["clauses"][0]["id"]
+    for sub in ("models", "checkers"):
+        (tree / "props" / sub).mkdir()
+        (tree / "props" / sub / "x_test.cpp").write_text(f'TEST(A, B) {{ MPC_' + f'CLAUSE("{cid}"); }}\n')
+    r = run_lint(tree)
+    assert r.returncode == 0, r.stderr
+    row = next(l for l in r.stdout.splitlines() if l.startswith("queues") and " cpp " in l)
+    assert cid in row.split("%", 1)[1]
+    (tree / "props" / "models" / "x_test.cpp").write_text('TEST(A, B) { MPC_' + 'CLAUSE("Q-NOPE-1"); }\n')
+    assert run_lint(tree, "--quiet").returncode == 1

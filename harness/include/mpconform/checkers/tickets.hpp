@@ -5,7 +5,7 @@
 // Reads the buy/read ops on the counter (Op::object). buy: ok = sold, value = the ticket
 // number (1..tickets; 0 when the scenario does not number tickets); fail SoldOut = refused.
 // read: value = the counter read (as int64).
-// Rules (clause: options.clause, default V-ATOM-3, "check and decrement under the lock are
+// Rules (clause: options.clause, default L-EXCL-1, "check and decrement under the lock are
 // atomic"):
 //  1. no ticket sold twice: two ok buys with the same non-zero ticket number, or a number
 //     outside 1..tickets;
@@ -29,7 +29,7 @@ struct TicketCheckOptions {
   std::uint32_t object = 0;   // the counter's Op::object
   std::int64_t tickets = 0;   // tickets on sale at the start
   std::int64_t buyers = 0;    // buyer processes, each trying once (rule 5); 0 = do not check rule 5
-  std::string clause = "V-ATOM-3";
+  std::string clause = "L-EXCL-1";
 };
 
 Verdict check_tickets(const History& history, const TicketCheckOptions& options);

@@ -385,6 +385,24 @@ TEST(Connection, SendingToAClosedPeerIsBrokenPipe) {
   EXPECT_EQ(sigismember(&pending, SIGPIPE), 0);
 }
 
+TEST(Connection, ClosingWithUnreadDataResetsThePeerOnce) {
+  MPC_CLAUSE("C-RESET-1");
+  auto [a, b] = mpref::Pipe();
+  a.send_bytes(std::string_view("x"));
+  b.close();  // closed with "x" unread
+  try {
+    a.recv_bytes();
+    ADD_FAILURE() << "no error";
+  } catch (const mpref::OSError& e) {
+    EXPECT_EQ(e.python_type(), "ConnectionResetError");
+    EXPECT_STREQ(e.what(), "[Errno 104] Connection reset by peer");
+  }
+  EXPECT_TRUE(a.poll());
+  EXPECT_EQ(raised<mpref::EOFError>([&] { a.recv_bytes(); }), "");
+  EXPECT_EQ(raised<mpref::BrokenPipeError>([&] { a.send_bytes(std::string_view("z")); }),
+            "[Errno 32] Broken pipe");
+}
+
 TEST(Connection, EmptySendToAClosedPeerIsBrokenPipe) {
   MPC_CLAUSE("C-EPIPE-2");
   for (bool duplex : {true, false}) {

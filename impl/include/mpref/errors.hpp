@@ -46,7 +46,8 @@ MPREF_DEFINE_ERROR(ProcessError, Error, "multiprocessing.ProcessError");
 
 /// OSError. errno_value() is 0 for CPython's errno-less OSErrors such as
 /// OSError('handle is closed'), and the errno otherwise; what() is then Python's
-/// "[Errno N] strerror" form.
+/// "[Errno N] strerror" form. python_type() follows Python's errno mapping (PEP 3151):
+/// OSError(ECONNRESET, ...) is a ConnectionResetError, OSError(EPIPE, ...) a BrokenPipeError.
 class OSError : public Error {
  public:
   explicit OSError(const std::string& message, int errno_value = 0)
@@ -54,7 +55,25 @@ class OSError : public Error {
   /// OSError(errno, strerror): what() is "[Errno N] <strerror>".
   static OSError from_errno(int errno_value);
   [[nodiscard]] int errno_value() const noexcept { return errno_; }
-  [[nodiscard]] std::string_view python_type() const noexcept override { return "OSError"; }
+  [[nodiscard]] std::string_view python_type() const noexcept override {
+    switch (errno_) {
+      case EPIPE: case ESHUTDOWN: return "BrokenPipeError";
+      case ECONNRESET: return "ConnectionResetError";
+      case ECONNABORTED: return "ConnectionAbortedError";
+      case ECONNREFUSED: return "ConnectionRefusedError";
+      case EAGAIN: case EALREADY: case EINPROGRESS: return "BlockingIOError";
+      case ECHILD: return "ChildProcessError";
+      case EEXIST: return "FileExistsError";
+      case ENOENT: return "FileNotFoundError";
+      case EINTR: return "InterruptedError";
+      case EISDIR: return "IsADirectoryError";
+      case ENOTDIR: return "NotADirectoryError";
+      case EACCES: case EPERM: return "PermissionError";
+      case ESRCH: return "ProcessLookupError";
+      case ETIMEDOUT: return "TimeoutError";
+      default: return "OSError";
+    }
+  }
 
  private:
   int errno_;

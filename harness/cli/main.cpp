@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -160,6 +161,21 @@ std::uint64_t random_seed() {
   return (static_cast<std::uint64_t>(rd()) << 20) ^ rd();
 }
 
+/// Creates the parent folders of an output file; a path that cannot be written is a usage
+/// error, found before any scenario runs rather than after the whole suite.
+void prepare_output(const std::string& path, bool is_dir = false) {
+  if (path.empty()) return;
+  const std::filesystem::path p(path);
+  const std::filesystem::path dir = is_dir ? p : p.parent_path();
+  std::error_code ec;
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) throw Usage(fmt::format("cannot create folder {}: {}", dir.string(), ec.message()));
+  if (!is_dir) {
+    std::ofstream probe(path, std::ios::app);
+    if (!probe) throw Usage(fmt::format("cannot write {}", path));
+  }
+}
+
 void write_file(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
@@ -233,6 +249,8 @@ int main(int argc, char** argv) {
   }
 
   try {
+    for (const std::string* out : {&json_path, &junit_path, &mjson, &mjunit}) prepare_output(*out);
+    prepare_output(history_dir, true);
     if (backends->parsed()) {
       print_backends(std::cout, builtin_backends());
       return 0;

@@ -571,24 +571,30 @@ def test_child_ignoring_sigterm(check):
 @pytest.mark.clause("P-TERM-5")
 def test_terminated_child_runs_no_cleanup(check):
     def body(mp):
-        def scenario():  # in a subreaper sandbox: the orphaned grandchild is reaped there
+        def scenario():  # in a subreaper sandbox: the orphaned grandchildren are reaped there
             r, w = os.pipe()
 
             def child():
-                g = mp.Process(target=sleeper, args=(LONG,), daemon=True)
-                g.start()
-                os.write(w, str(g.pid).encode())
+                for daemon in (False, True):
+                    g = mp.Process(target=sleeper, args=(LONG,), daemon=daemon)
+                    g.start()
+                    os.write(w, f"{g.pid};".encode())
                 time.sleep(LONG)
             p = mp.Process(target=child)
             p.start()
-            grandchild = int(os.read(r, 100))
+            data = b""
+            while data.count(b";") < 2:
+                data += os.read(r, 100)
+            plain, daemonic = map(int, data.decode().split(";")[:2])
             p.terminate()
-            # not join(): the grandchild inherited the child's sentinel pipe, so join(t) waits t
+            # not join(): the grandchildren inherited the child's sentinel pipe, so join(t) waits t
             wait_until(lambda: p.exitcode is not None)
             time.sleep(0.2)
-            return p.exitcode, proc_state(grandchild) not in ("gone", "Z")
+            alive = lambda pid: proc_state(pid) not in ("gone", "Z")
+            return p.exitcode, alive(plain), alive(daemonic)
         return sandbox(scenario)
-    check(body, expect=(-15, True))
+    # stronger: X-EXIT-7's divergence (the reference kills daemonic children when their parent dies)
+    check(body, expect=(-15, True, True), stronger=(-15, True, False))
 
 
 @pytest.mark.clause("P-TERM-2")

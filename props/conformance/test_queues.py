@@ -512,7 +512,9 @@ def test_child_forked_after_close(check):
         q.put("x")
         q.close()
         return in_child(mp, lambda: q.get(timeout=LONG))
-    check(body, allowed=["x", exc("OSError", "handle is closed")])
+    # EOFError is a third outcome CPython shows under load (the child forked after the feeder
+    # closed the writer but before it closed the reader); the clause's allowed set lacks it.
+    check(body, allowed=["x", exc("OSError", "handle is closed"), exc("EOFError", "")])
 
 
 @pytest.mark.clause("Q-JT-1")

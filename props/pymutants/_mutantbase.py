@@ -65,6 +65,15 @@ def install(ns: dict, ctx: MutantContext) -> None:
     ns["__getattr__"] = __getattr__
 
 
+def disguise(cls):
+    """Give a mutant class its CPython base's module and name, so that nothing but the bug tells
+    them apart (type names and reprs compare equal). Returns cls (a class decorator)."""
+    original = cls.__mro__[1]
+    cls.__module__, cls.__qualname__, cls.__name__ = (
+        original.__module__, original.__qualname__, original.__name__)
+    return cls
+
+
 def acquire_args(args, kwargs):
     """(block, timeout) from SemLock.acquire's arguments, with the TypeErrors CPython's C parser
     gives for extra or unknown arguments and for a non-integer block."""

@@ -7,9 +7,9 @@ from multiprocessing import queues as _queues
 from multiprocessing import synchronize as _synchronize
 
 try:
-    from ._mutantbase import REAL, MutantContext, acquire_args, install
+    from ._mutantbase import REAL, MutantContext, acquire_args, disguise, install
 except ImportError:  # imported top-level, props/pymutants on sys.path
-    from _mutantbase import REAL, MutantContext, acquire_args, install
+    from _mutantbase import REAL, MutantContext, acquire_args, disguise, install
 
 
 def _early(timeout):
@@ -18,6 +18,7 @@ def _early(timeout):
     return timeout
 
 
+@disguise
 class Queue(_queues.Queue):
     def put(self, obj, block=True, timeout=None):
         return super().put(obj, block, _early(timeout))
@@ -26,6 +27,7 @@ class Queue(_queues.Queue):
         return super().get(block, _early(timeout))
 
 
+@disguise
 class Lock(_synchronize.Lock):
     def _make_methods(self):
         super()._make_methods()

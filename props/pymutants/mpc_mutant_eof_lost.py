@@ -4,19 +4,25 @@ nothing) instead of a bare EOFError. Caught by C-EOF-4, C-EOF-5 and C-EOF-6.
 """
 import io
 from multiprocessing import connection as _connection
+from multiprocessing import reduction as _reduction
 
 try:
-    from ._mutantbase import MutantContext, install
+    from ._mutantbase import MutantContext, disguise, install
 except ImportError:  # imported top-level, props/pymutants on sys.path
-    from _mutantbase import MutantContext, install
+    from _mutantbase import MutantContext, disguise, install
 
 
+@disguise
 class Connection(_connection.Connection):
     def _recv_bytes(self, maxsize=None):
         try:
             return super()._recv_bytes(maxsize)
         except EOFError:
             return io.BytesIO()  # BUG: EOF is not an empty message
+
+
+# sent through a Connection like CPython's (it is rebuilt as a plain CPython Connection)
+_reduction.register(Connection, _connection.reduce_connection)
 
 
 class EofLostContext(MutantContext):

@@ -6,11 +6,12 @@ tickets seeds).
 from multiprocessing import synchronize as _synchronize
 
 try:
-    from ._mutantbase import REAL, MutantContext, acquire_args, install
+    from ._mutantbase import REAL, MutantContext, acquire_args, disguise, install
 except ImportError:  # imported top-level, props/pymutants on sys.path
-    from _mutantbase import REAL, MutantContext, acquire_args, install
+    from _mutantbase import REAL, MutantContext, acquire_args, disguise, install
 
 
+@disguise
 class Lock(_synchronize.Lock):
     def _make_methods(self):
         real_acquire, real_release = self._semlock.acquire, self._semlock.release

@@ -7,11 +7,12 @@ slowly (a get that times out), by Q-ORDER-1 and Q-ORDER-2.
 from multiprocessing import queues as _queues
 
 try:
-    from ._mutantbase import REAL, MutantContext, install
+    from ._mutantbase import REAL, MutantContext, disguise, install
 except ImportError:  # imported top-level, props/pymutants on sys.path
-    from _mutantbase import REAL, MutantContext, install
+    from _mutantbase import REAL, MutantContext, disguise, install
 
 
+@disguise
 class Queue(_queues.Queue):
     def put(self, obj, block=True, timeout=None):
         self._mpc_puts = getattr(self, "_mpc_puts", 0) + 1

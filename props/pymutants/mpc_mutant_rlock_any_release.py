@@ -5,11 +5,12 @@ RL-REL-2.
 from multiprocessing import synchronize as _synchronize
 
 try:
-    from ._mutantbase import REAL, MutantContext, install
+    from ._mutantbase import REAL, MutantContext, disguise, install
 except ImportError:  # imported top-level, props/pymutants on sys.path
-    from _mutantbase import REAL, MutantContext, install
+    from _mutantbase import REAL, MutantContext, disguise, install
 
 
+@disguise
 class RLock(_synchronize.RLock):
     def _make_methods(self):
         super()._make_methods()

@@ -4,11 +4,12 @@ instead of raising ValueError('task_done() called too many times'). Caught by JQ
 from multiprocessing import queues as _queues
 
 try:
-    from ._mutantbase import REAL, MutantContext, install
+    from ._mutantbase import REAL, MutantContext, disguise, install
 except ImportError:  # imported top-level, props/pymutants on sys.path
-    from _mutantbase import REAL, MutantContext, install
+    from _mutantbase import REAL, MutantContext, disguise, install
 
 
+@disguise
 class JoinableQueue(_queues.JoinableQueue):
     def task_done(self):
         with self._cond:

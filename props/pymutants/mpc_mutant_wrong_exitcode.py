@@ -4,11 +4,12 @@ instead of -signum: terminate() gives 143, kill() 137. Caught by P-EXIT-2 and P-
 from multiprocessing import context as _context
 
 try:
-    from ._mutantbase import MutantContext, install
+    from ._mutantbase import MutantContext, disguise, install
 except ImportError:  # imported top-level, props/pymutants on sys.path
-    from _mutantbase import MutantContext, install
+    from _mutantbase import MutantContext, disguise, install
 
 
+@disguise
 class ForkProcess(_context.ForkProcess):
     @property
     def exitcode(self):

@@ -45,9 +45,11 @@ def raised(fn):
 
 
 def _sigkill(pid):
+    if not isinstance(pid, int) or pid <= 0:  # never kill(0) or kill(-1): our group, everyone
+        return
     try:
         os.kill(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, TypeError):
+    except (ProcessLookupError, PermissionError):
         pass
 
 
@@ -66,7 +68,9 @@ def _children_of(pid: int) -> list[int]:
 
 
 def kill_tree(pid: int) -> None:
-    """SIGKILL pid and its descendants (descendants first found, then killed, top down)."""
+    """SIGKILL pid and its descendants."""
+    if not isinstance(pid, int) or pid <= 0:
+        return
     for child in _children_of(pid):
         kill_tree(child)
     _sigkill(pid)
@@ -158,6 +162,9 @@ def run_main(mp, fn, *args, timeout: float = LONG):
     p = mp.Process(target=main, name="seed-main")
     try:
         p.start()
+    except BaseException:
+        os.close(r)
+        raise
     finally:
         os.close(w)
     try:
@@ -187,10 +194,14 @@ def state(pid: int) -> str:
 
 def ended(pids, timeout: float = LONG) -> list[bool]:
     """For each pid (not our child): has it ended (gone or a zombie) within timeout? A process
-    still running then is killed (the program left it behind) and reported False."""
+    still running then is killed (the program left it behind) and reported False; so is a pid
+    that was never filled in (0)."""
     deadline = time.monotonic() + timeout
     out = []
     for pid in pids:
+        if pid <= 0:
+            out.append(False)
+            continue
         while state(pid) not in ("gone", "Z") and time.monotonic() < deadline:
             time.sleep(0.01)
         done = state(pid) in ("gone", "Z")

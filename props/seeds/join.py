@@ -28,7 +28,7 @@ def run(mp):
         waited = time.monotonic() - t0 >= NAPS[-1] - 0.01
         t1 = time.monotonic()
         for p in procs:
-            p.join()
+            p.join(LONG)
         rejoin = time.monotonic() - t1 < 0.2
         out = {"marked": list(marks), "exitcodes": [p.exitcode for p in procs],
                "alive": [p.is_alive() for p in procs], "waited": waited,

@@ -45,7 +45,7 @@ struct SemLockObject {
 
 SemLockObject* as_semlock(PyObject* o) { return reinterpret_cast<SemLockObject*>(o); }
 
-// The alternative `kind` names (no checks on the hot path: tp_new set both together).
+// The primitive `kind` says the variant holds (tp_new sets both; no check on the hot path).
 template <class T>
 T& prim(SemLockObject* s) {
   return *std::get_if<T>(&s->prim);

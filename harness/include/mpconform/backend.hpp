@@ -25,7 +25,8 @@
 // A user's own implementation becomes a backend without editing the harness: build a shared
 // library that defines MPCONFORM_EXPORT_BACKEND(YourBackend) (see the end of this header) and
 // run `mpconform run --backend /path/to/libyours.so` (or MPCONFORM_BACKEND=/path/to/libyours.so).
-// harness/examples/plugin_reference.cpp is a complete example (it wraps mpref).
+// harness/examples/plugin_reference.cpp is a complete example; mpconform/reference_backend.hpp
+// is the reference implementation of every interface, the file to copy for your own.
 #include <sys/types.h>
 
 #include <cstdint>

@@ -427,6 +427,17 @@ def test_send_to_closed_peer(check):
     check(body, expect=(raised("C-EPIPE-1"),) * 3)
 
 
+@pytest.mark.clause("C-RESET-1")
+def test_close_with_unread_data_resets_peer_once(check):
+    def body(mp):
+        a, b = mp.Pipe()
+        a.send_bytes(b"x")
+        b.close()  # closed with b"x" unread
+        return (attempt(a.recv_bytes), a.poll(), attempt(a.recv_bytes),
+                attempt(lambda: a.send_bytes(b"z")))
+    check(body, expect=(raised("C-RESET-1"), True, EOF_, raised("C-EPIPE-1")))
+
+
 @pytest.mark.clause("C-EPIPE-2")
 def test_send_empty_bytes_to_closed_peer(check):
     def body(mp):

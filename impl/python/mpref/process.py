@@ -302,7 +302,7 @@ class BaseProcess(object):
         try:
             _process_counter = itertools.count(1)
             _children = set()
-            util._close_stdin()
+            util._stdin_from_fd0()
             old_process = _current_process
             _current_process = self
             _parent_process = _ParentProcess(

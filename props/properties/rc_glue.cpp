@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <iomanip>
 #include <map>
 #include <sstream>
 #include <string>
@@ -21,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 struct Phase {
   bool failing = false;      // a case failed: RapidCheck is shrinking
   bool reproducing = false;  // RC_PARAMS="reproduce=..." names this property
+  Clock::time_point started_at{};
   Clock::time_point failed_at{};
   double shrink_budget_s = kShrinkSeconds;
 };
@@ -137,12 +139,18 @@ void check_gtest(const rc::detail::Property& property, int default_cases) {
   ++g_serial;
   g_phase.reproducing = config.reproduce.count(metadata.id) > 0;
   g_phase.shrink_budget_s = shrink_budget_from_env();
+  g_phase.started_at = Clock::now();
 
   CountingListener listener;
   const rc::detail::TestResult result =
       rc::detail::checkProperty(property, metadata, params, listener, config.reproduce);
   const bool shrink_cut = shrink_spent();
   const bool reproduced = g_phase.reproducing;
+  const auto seconds = [](Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+  };
+  const double to_failure = seconds(g_phase.started_at, g_phase.failed_at);
+  const double shrinking_s = seconds(g_phase.failed_at, Clock::now());
   g_phase = Phase{};
 
   if (result.is<rc::detail::SuccessResult>()) {
@@ -176,9 +184,11 @@ void check_gtest(const rc::detail::Property& property, int default_cases) {
     if (reproduced)
       msg << "reproduced from RC_PARAMS";
     else
-      msg << failure.numSuccess << " cases passed, then " << failure.reproduce.shrinkPath.size()
-          << " shrinks accepted of " << listener.tried << " tried"
-          << (shrink_cut ? "; shrinking budget spent" : "");
+      msg << failure.numSuccess << " cases passed, the next failed after "
+          << std::fixed << std::setprecision(2) << to_failure << " s; then "
+          << failure.reproduce.shrinkPath.size() << " shrinks accepted of " << listener.tried
+          << " tried in " << shrinking_s << " s"
+          << (shrink_cut ? ", shrinking budget spent" : "");
     msg << ")\n"
         << "replay: " << env << "RC_PARAMS=\"" << reproduce << "\"" << filter << "\n"
         << "search: " << env << "RC_PARAMS=\"seed=" << params.seed

@@ -289,8 +289,9 @@ inline Gen<TimedCall> timedCall(const GenLimits& l) {
     });
     Gen<CallArgs> shape =
         may_skip_wait(o)
-            ? rc::gen::weightedOneOf<CallArgs>({{15, rc::gen::just(CallArgs{false, std::nullopt, 0})},
-                                                {15, zero}, {10, negative}, {60, positive}})
+            ? rc::gen::weightedOneOf<CallArgs>(
+                  {{15, rc::gen::just(CallArgs{false, std::nullopt, 0})},
+                   {15, zero}, {10, negative}, {60, positive}})
             : rc::gen::weightedOneOf<CallArgs>({{15, zero}, {10, negative}, {75, positive}});
     return rc::gen::apply(
         [o](CallArgs c, std::uint32_t delay) {

@@ -95,7 +95,10 @@ void check_commands(const State& initial, Sut& sut, GenFunc&& commands) {
   commands_run() = 0;
   rc::state::check(initial, sut, std::forward<GenFunc>(commands));
   const int n = commands_run();
-  RC_TAG(n == 0 ? "0 commands" : n < 10 ? "1-9 commands" : n < 50 ? "10-49 commands" : "50+ commands");
+  RC_TAG(n == 0    ? "0 commands"
+         : n < 10  ? "1-9 commands"
+         : n < 50  ? "10-49 commands"
+                   : "50+ commands");
 }
 
 /// True when `op` may be generated in `state`: legal, never blocking, one allowed result.

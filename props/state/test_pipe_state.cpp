@@ -144,7 +144,9 @@ struct Flags : PipeCommand {
   }
   Result call(PipeSut& s) const override {
     const mpref::Connection& c = s.end(e);
-    return observe([&] { return py(which == 0 ? c.closed() : which == 1 ? c.readable() : c.writable()); });
+    return observe([&] {
+      return py(which == 0 ? c.closed() : which == 1 ? c.readable() : c.writable());
+    });
   }
 };
 

@@ -60,7 +60,8 @@ struct LockAcquire : ModelCommand<LockState, LockOp, LockSut> {
   LockOp op() const override { return LockOp::acquire(w.block, w.timeout); }
   Result call(LockSut& s) const override {
     return s.threads[static_cast<std::size_t>(t)].run([&] {
-      if (s.second_holder && s.lock.locked() && ++s.contended % 2 == 1) return Result::returns(py(true));
+      if (s.second_holder && s.lock.locked() && ++s.contended % 2 == 1)
+        return Result::returns(py(true));
       return observe_acquire(s.lock, w);
     });
   }

@@ -123,7 +123,8 @@ struct GetSlice : ModelCommand<RegisterState, RegisterOp, Array> {
   spec::Slice slice;
   RegisterOp op() const override { return RegisterOp::get_slice(slice); }
   Result call(Array& a) const override {
-    return observe([&] { return py(a.get_slice(slice.start, slice.stop, slice.step.value_or(1))); });
+    return observe(
+        [&] { return py(a.get_slice(slice.start, slice.stop, slice.step.value_or(1))); });
   }
 };
 
@@ -136,7 +137,8 @@ struct SetSlice : ModelCommand<RegisterState, RegisterOp, Array> {
         selected.allowed().front().result.value.is_list())
       n = selected.allowed().front().result.value.as_list().size();
     const int delta = *rc::gen::weightedElement<int>({{6, 0}, {1, 1}, {1, -1}});
-    const std::size_t count = delta < 0 && n == 0 ? 1 : static_cast<std::size_t>(static_cast<std::int64_t>(n) + delta);
+    const std::size_t count =
+        delta < 0 && n == 0 ? 1 : static_cast<std::size_t>(static_cast<std::int64_t>(n) + delta);
     values = *rc::gen::container<std::vector<int>>(count, ints());
   }
   spec::Slice slice;

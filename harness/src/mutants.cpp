@@ -109,6 +109,22 @@ class DroppingQueue final : public QueueWrap {
   std::uint64_t count_ = 0;
 };
 
+// ---- simple-queue-drop: every 5th put of a process returns but loses the item.
+class DroppingSimpleQueue final : public SimpleQueue {
+ public:
+  explicit DroppingSimpleQueue(std::unique_ptr<SimpleQueue> q) : q_(std::move(q)) {}
+  void put(std::uint64_t item) override {
+    if (++count_ % 5 != 0) q_->put(item);
+  }
+  std::uint64_t get(std::optional<double> timeout) override { return q_->get(timeout); }
+  bool empty() override { return q_->empty(); }
+  void close() override { q_->close(); }
+
+ private:
+  std::unique_ptr<SimpleQueue> q_;
+  std::uint64_t count_ = 0;
+};
+
 // ---- queue-reorder: get swaps two adjacent items when a second one is already there (the held
 // one is returned by the next get; a consumer that stops with one held loses it).
 class ReorderingQueue final : public QueueWrap {
@@ -396,6 +412,14 @@ class QueueDrop final : public Forwarding {
   }
 };
 
+class SimpleQueueDrop final : public Forwarding {
+ public:
+  using Forwarding::Forwarding;
+  std::unique_ptr<SimpleQueue> make_simple_queue() override {
+    return std::make_unique<DroppingSimpleQueue>(inner_->make_simple_queue());
+  }
+};
+
 class QueueReorder final : public Forwarding {
  public:
   using Forwarding::Forwarding;
@@ -457,6 +481,8 @@ const Entry kMutants[] = {
     {"queue-drop", "Queue.put loses the item under contention (or every 8th put)", "queue",
      &make_as<QueueDrop>},
     {"queue-reorder", "Queue.get swaps two adjacent items", "queue", &make_as<QueueReorder>},
+    {"simple-queue-drop", "SimpleQueue.put loses every 5th item of a process", "queue",
+     &make_as<SimpleQueueDrop>},
     {"lock-two-holders", "Lock/RLock.acquire lets a second holder in every other time it is contended",
      "lock", &make_as<LockTwoHolders>},
     {"joinable-off-by-one", "JoinableQueue.task_done counts twice on its first call in a process",

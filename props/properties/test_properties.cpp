@@ -49,13 +49,13 @@ MPC_RC_GTEST_PROP(properties, RLock, 80, ()) {
 // The seed's ticket grab on a file guarded by a Lock: sold == min(buyers, tickets), never
 // negative, no buyer served twice.
 MPC_RC_GTEST_PROP(properties, TicketsOnFile, 60, ()) {
-  MPC_CLAUSE("V-ATOM-3");
+  MPC_CLAUSE("L-EXCL-1");
   check_scenario(*gen::ticketScenario(TicketStore::file));
 }
 
 // The ticket grab on a shared Value under its own lock.
 MPC_RC_GTEST_PROP(properties, TicketsOnValue, 60, ()) {
-  MPC_CLAUSE("V-ATOM-3");
+  MPC_CLAUSE("L-EXCL-1", "V-ATOM-3");
   check_scenario(*gen::ticketScenario(TicketStore::value));
 }
 

@@ -727,7 +727,7 @@ TEST_F(ProcessTest, SentinelBecomesReadableAtExit) {
 // ------------------------------------------------------------ handles, hooks, bootstrap (mpref)
 
 TEST_F(ProcessTest, DroppingHandleOfFinishedChildReapsIt) {
-  // mpref: a destroyed handle never leaves a zombie behind.
+  MPC_CLAUSE("P-START-6");  // the divergence: a destroyed handle never leaves a zombie behind
   pid_t pid = 0;
   {
     Process p([] {});
@@ -739,6 +739,7 @@ TEST_F(ProcessTest, DroppingHandleOfFinishedChildReapsIt) {
 }
 
 TEST_F(ProcessTest, DroppedHandleOfRunningChildStaysRegistered) {
+  MPC_CLAUSE("P-START-6");  // ...and a running one stays registered for the exit function
   Gate gate;
   pid_t pid = 0;
   {

@@ -123,8 +123,9 @@ class Queue : public QueueBase {
   /// As put_bytes() with obj's encoding. The value is copied before put() returns.
   void put(const T& obj, bool block = true, std::optional<double> timeout = std::nullopt) {
     check_not_closed();
-    const detail::Deadline d = detail::Deadline::from(block, timeout);
-    detail::with_encoded(obj, [&](std::span<const std::byte> b) { core_.put(b.data(), b.size(), d); });
+    detail::with_encoded(obj, [&](std::span<const std::byte> b) {
+      core_.put(b.data(), b.size(), block, timeout);
+    });
   }
   /// put(obj, false).
   void put_nowait(const T& obj) { put(obj, false); }
@@ -134,7 +135,7 @@ class Queue : public QueueBase {
   T get(bool block = true, std::optional<double> timeout = std::nullopt) {
     check_not_closed();
     detail::DecodeBuffer buf;
-    core_.get(&detail::DecodeBuffer::sink, &buf, detail::Deadline::from(block, timeout));
+    core_.get(&detail::DecodeBuffer::sink, &buf, block, timeout);
     return detail::decode_from<T>(buf);
   }
   /// get(false).

@@ -156,9 +156,43 @@ void discard_to(QueueShared& s, SharedRegion& data, std::uint64_t target) {
   discard_positions(data, s.capacity, from, target, 0);
 }
 
+/// CPython's (block, timeout) made into a Deadline on first use: a call that does not wait
+/// reads no clock (clock_gettime is a third of an uncontended put + get here).
+class LazyDeadline {
+ public:
+  LazyDeadline(bool block, std::optional<double> timeout) noexcept
+      : block_(block), timeout_(timeout) {}
+  const Deadline& operator()() {
+    if (!d_) d_ = Deadline::from(block_, timeout_);
+    return *d_;
+  }
+
+ private:
+  bool block_;
+  std::optional<double> timeout_;
+  std::optional<Deadline> d_;
+};
+
 }  // namespace
 
 void QueueCore::put(const void* data, std::size_t n, const Deadline& d) {
+  put_until(data, n, [&]() -> const Deadline& { return d; });
+}
+
+void QueueCore::put(const void* data, std::size_t n, bool block, std::optional<double> timeout) {
+  put_until(data, n, LazyDeadline(block, timeout));
+}
+
+std::size_t QueueCore::get(Sink sink, void* ctx, const Deadline& d) {
+  return get_until(sink, ctx, [&]() -> const Deadline& { return d; });
+}
+
+std::size_t QueueCore::get(Sink sink, void* ctx, bool block, std::optional<double> timeout) {
+  return get_until(sink, ctx, LazyDeadline(block, timeout));
+}
+
+template <class D>
+void QueueCore::put_until(const void* data, std::size_t n, D&& deadline) {
   const std::uint64_t cap = s_->capacity;
   const std::uint64_t rec = record_size(n);
   if (n > cap || rec > cap)
@@ -169,7 +203,8 @@ void QueueCore::put(const void* data, std::size_t n, const Deadline& d) {
     Locked lock(*s_);
     if (s_->maxsize != 0) {
       while (s_->cur().count >= s_->maxsize) {
-        if (!s_->not_full.wait(s_->mutex, d) && s_->cur().count >= s_->maxsize) throw Full();
+        if (!s_->not_full.wait(s_->mutex, deadline()) && s_->cur().count >= s_->maxsize)
+          throw Full();
       }
     }
     Counters c = s_->cur();
@@ -195,14 +230,15 @@ void QueueCore::put(const void* data, std::size_t n, const Deadline& d) {
   if (wake) s_->not_empty.wake();
 }
 
-std::size_t QueueCore::get(Sink sink, void* ctx, const Deadline& d) {
+template <class D>
+std::size_t QueueCore::get_until(Sink sink, void* ctx, D&& deadline) {
   const std::uint64_t cap = s_->capacity;
   std::uint64_t n = 0;
   bool wake = false;
   {
     Locked lock(*s_);
     while (s_->cur().count == 0) {
-      if (!s_->not_empty.wait(s_->mutex, d) && s_->cur().count == 0) throw Empty();
+      if (!s_->not_empty.wait(s_->mutex, deadline()) && s_->cur().count == 0) throw Empty();
     }
     const Counters c = s_->cur();
     copy_out(ring_, cap, c.head, &n, kHeader);

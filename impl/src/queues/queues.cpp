@@ -14,13 +14,13 @@ QueueBase::QueueBase(std::int64_t maxsize, const QueueOptions& options, bool joi
 void QueueBase::put_bytes(std::span<const std::byte> message, bool block,
                           std::optional<double> timeout) {
   check_not_closed();
-  core_.put(message.data(), message.size(), detail::Deadline::from(block, timeout));
+  core_.put(message.data(), message.size(), block, timeout);
 }
 
 Bytes QueueBase::get_bytes(bool block, std::optional<double> timeout) {
   check_not_closed();
   detail::DecodeBuffer buf;
-  core_.get(&detail::DecodeBuffer::sink, &buf, detail::Deadline::from(block, timeout));
+  core_.get(&detail::DecodeBuffer::sink, &buf, block, timeout);
   return buf.take_bytes();
 }
 

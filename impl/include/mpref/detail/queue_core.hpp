@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 
 #include "mpref/detail/deadline.hpp"
 #include "mpref/detail/shared_memory.hpp"
@@ -40,6 +41,10 @@ class QueueCore {
   /// Throws Full when still full at the deadline; CapacityError when the message cannot fit
   /// in the reserve next to the current contents (never waits for room in the reserve).
   void put(const void* data, std::size_t n, const Deadline& d);
+  /// As put(data, n, Deadline::from(block, timeout)), but reads the clock only if it must
+  /// wait: the time-out then counts from the moment the queue is found full (after taking the
+  /// lock), which is at most a lock acquisition later than the call.
+  void put(const void* data, std::size_t n, bool block, std::optional<double> timeout);
 
   /// Where get() copies a message: returns room for n bytes. Called with the queue locked; if
   /// it throws, nothing is taken and the exception propagates.
@@ -48,6 +53,9 @@ class QueueCore {
   /// Takes the oldest message into sink(ctx, n) and returns n. Waits while empty, until `d`.
   /// Throws Empty when still empty at the deadline.
   std::size_t get(Sink sink, void* ctx, const Deadline& d);
+  /// As get(sink, ctx, Deadline::from(block, timeout)), reading the clock only if it must wait
+  /// (see put()).
+  std::size_t get(Sink sink, void* ctx, bool block, std::optional<double> timeout);
 
   [[nodiscard]] std::size_t qsize() const;
   [[nodiscard]] bool empty() const;
@@ -74,6 +82,11 @@ class QueueCore {
   [[nodiscard]] std::uint64_t owner_deaths() const;
 
  private:
+  template <class D>
+  void put_until(const void* data, std::size_t n, D&& deadline);
+  template <class D>
+  std::size_t get_until(Sink sink, void* ctx, D&& deadline);
+
   std::shared_ptr<SharedRegion> control_;
   std::shared_ptr<SharedRegion> data_;
   QueueShared* s_;

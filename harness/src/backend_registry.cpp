@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "mpconform/backend.hpp"
+#include "mpconform/forwarding_backend.hpp"
 #include "mutants.hpp"
 
 namespace mpconform {
@@ -18,34 +19,9 @@ namespace {
 // A plugin's backend keeps its library loaded: the vtables live in it. The handle is never
 // dlclose'd (forked children may still hold objects made by it, and unloading a library with
 // thread-local or static state is a known source of crashes); one dlopen per path per process.
-class PluginBackend final : public Backend {
+class PluginBackend final : public ForwardingBackend {
  public:
-  PluginBackend(std::string name, std::unique_ptr<Backend> inner)
-      : name_(std::move(name)), inner_(std::move(inner)) {}
-  std::string name() const override { return name_; }
-  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
-    return inner_->make_queue(maxsize);
-  }
-  std::unique_ptr<JoinableQueue> make_joinable_queue(std::int64_t maxsize) override {
-    return inner_->make_joinable_queue(maxsize);
-  }
-  std::unique_ptr<SimpleQueue> make_simple_queue() override { return inner_->make_simple_queue(); }
-  std::unique_ptr<Lock> make_lock() override { return inner_->make_lock(); }
-  std::unique_ptr<Lock> make_rlock() override { return inner_->make_rlock(); }
-  PipeEnds make_pipe(bool duplex) override { return inner_->make_pipe(duplex); }
-  std::unique_ptr<SharedValue> make_value(std::uint64_t initial) override {
-    return inner_->make_value(initial);
-  }
-  std::unique_ptr<Process> make_process(std::function<void()> target, bool daemon) override {
-    return inner_->make_process(std::move(target), daemon);
-  }
-  void exit_handling() override { inner_->exit_handling(); }
-  void after_fork_in_child() override { inner_->after_fork_in_child(); }
-  TicketProgram ticket_program() const override { return inner_->ticket_program(); }
-
- private:
-  std::string name_;
-  std::unique_ptr<Backend> inner_;
+  using ForwardingBackend::ForwardingBackend;
 };
 
 std::unique_ptr<Backend> load_plugin(const std::string& path) {

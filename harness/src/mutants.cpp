@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "mpconform/backend.hpp"
+#include "mpconform/forwarding_backend.hpp"
 #include "mpref/errors.hpp"
 
 namespace mpconform::engine {
@@ -39,34 +40,6 @@ class SharedCounter {
   std::atomic<std::int64_t>* c_;
 };
 
-// Forwards everything to `inner`; a mutant overrides what it breaks.
-class Forwarding : public Backend {
- public:
-  Forwarding(std::string name, std::unique_ptr<Backend> inner)
-      : name_(std::move(name)), inner_(std::move(inner)) {}
-  std::string name() const override { return name_; }
-  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override { return inner_->make_queue(maxsize); }
-  std::unique_ptr<JoinableQueue> make_joinable_queue(std::int64_t maxsize) override {
-    return inner_->make_joinable_queue(maxsize);
-  }
-  std::unique_ptr<SimpleQueue> make_simple_queue() override { return inner_->make_simple_queue(); }
-  std::unique_ptr<Lock> make_lock() override { return inner_->make_lock(); }
-  std::unique_ptr<Lock> make_rlock() override { return inner_->make_rlock(); }
-  PipeEnds make_pipe(bool duplex) override { return inner_->make_pipe(duplex); }
-  std::unique_ptr<SharedValue> make_value(std::uint64_t initial) override {
-    return inner_->make_value(initial);
-  }
-  std::unique_ptr<Process> make_process(std::function<void()> target, bool daemon) override {
-    return inner_->make_process(std::move(target), daemon);
-  }
-  void exit_handling() override { inner_->exit_handling(); }
-  void after_fork_in_child() override { inner_->after_fork_in_child(); }
-  TicketProgram ticket_program() const override { return inner_->ticket_program(); }
-
- protected:
-  std::string name_;
-  std::unique_ptr<Backend> inner_;
-};
 
 // A Queue that forwards everything (mutants override one member).
 class QueueWrap : public Queue {
@@ -286,9 +259,9 @@ class EarlyProcess final : public Process {
   std::unique_ptr<Process> p_;
 };
 
-class EarlyTimeouts final : public Forwarding {
+class EarlyTimeouts final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
     return std::make_unique<EarlyQueue>(inner_->make_queue(maxsize));
   }
@@ -355,9 +328,9 @@ class EarlyEofConnection final : public Connection {
 };
 
 template <class Wrap>
-class PipeMutant final : public Forwarding {
+class PipeMutant final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   PipeEnds make_pipe(bool duplex) override {
     PipeEnds e = inner_->make_pipe(duplex);
     return {std::make_unique<Wrap>(std::move(e.first)), std::make_unique<Wrap>(std::move(e.second))};
@@ -404,64 +377,64 @@ std::uint64_t check_outside_lock(Lock& lock, const TicketIo& io) {
 
 // ---- the mutant backends ----------------------------------------------------------------------
 
-class QueueDrop final : public Forwarding {
+class QueueDrop final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
     return std::make_unique<DroppingQueue>(inner_->make_queue(maxsize));
   }
 };
 
-class SimpleQueueDrop final : public Forwarding {
+class SimpleQueueDrop final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<SimpleQueue> make_simple_queue() override {
     return std::make_unique<DroppingSimpleQueue>(inner_->make_simple_queue());
   }
 };
 
-class QueueReorder final : public Forwarding {
+class QueueReorder final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
     return std::make_unique<ReorderingQueue>(inner_->make_queue(maxsize));
   }
 };
 
-class LockTwoHolders final : public Forwarding {
+class LockTwoHolders final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<Lock> make_lock() override { return std::make_unique<LeakyLock>(inner_->make_lock()); }
   std::unique_ptr<Lock> make_rlock() override { return std::make_unique<LeakyLock>(inner_->make_rlock()); }
 };
 
-class JoinableOffByOne final : public Forwarding {
+class JoinableOffByOne final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<JoinableQueue> make_joinable_queue(std::int64_t maxsize) override {
     return std::make_unique<OffByOneJoinable>(inner_->make_joinable_queue(maxsize));
   }
 };
 
-class DaemonIgnored final : public Forwarding {
+class DaemonIgnored final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<Process> make_process(std::function<void()> target, bool) override {
     return inner_->make_process(std::move(target), false);
   }
 };
 
-class ValueLockNoop final : public Forwarding {
+class ValueLockNoop final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<SharedValue> make_value(std::uint64_t initial) override {
     return std::make_unique<UnlockedValue>(inner_->make_value(initial));
   }
 };
 
-class TicketOutsideLock final : public Forwarding {
+class TicketOutsideLock final : public ForwardingBackend {
  public:
-  using Forwarding::Forwarding;
+  using ForwardingBackend::ForwardingBackend;
   TicketProgram ticket_program() const override { return &check_outside_lock; }
 };
 

@@ -58,6 +58,32 @@ class QueueWrap : public Queue {
   std::unique_ptr<Queue> q_;
 };
 
+// A SimpleQueue that forwards everything (mutants override one member).
+class SimpleQueueWrap : public SimpleQueue {
+ public:
+  explicit SimpleQueueWrap(std::unique_ptr<SimpleQueue> q) : q_(std::move(q)) {}
+  void put(std::uint64_t item) override { q_->put(item); }
+  std::uint64_t get(std::optional<double> timeout) override { return q_->get(timeout); }
+  bool empty() override { return q_->empty(); }
+  void close() override { q_->close(); }
+
+ protected:
+  std::unique_ptr<SimpleQueue> q_;
+};
+
+// A Connection that forwards everything (mutants override one member).
+class ConnectionWrap : public Connection {
+ public:
+  explicit ConnectionWrap(std::unique_ptr<Connection> c) : c_(std::move(c)) {}
+  void send(std::uint64_t m) override { c_->send(m); }
+  std::uint64_t recv() override { return c_->recv(); }
+  bool poll(std::optional<double> timeout) override { return c_->poll(timeout); }
+  void close() override { c_->close(); }
+
+ protected:
+  std::unique_ptr<Connection> c_;
+};
+
 // ---- queue-drop: a put under contention (another put in flight) returns but loses the item;
 // without contention every 8th put of a process is lost.
 class DroppingQueue final : public QueueWrap {
@@ -83,18 +109,14 @@ class DroppingQueue final : public QueueWrap {
 };
 
 // ---- simple-queue-drop: every 5th put of a process returns but loses the item.
-class DroppingSimpleQueue final : public SimpleQueue {
+class DroppingSimpleQueue final : public SimpleQueueWrap {
  public:
-  explicit DroppingSimpleQueue(std::unique_ptr<SimpleQueue> q) : q_(std::move(q)) {}
+  using SimpleQueueWrap::SimpleQueueWrap;
   void put(std::uint64_t item) override {
     if (++count_ % 5 != 0) q_->put(item);
   }
-  std::uint64_t get(std::optional<double> timeout) override { return q_->get(timeout); }
-  bool empty() override { return q_->empty(); }
-  void close() override { q_->close(); }
 
  private:
-  std::unique_ptr<SimpleQueue> q_;
   std::uint64_t count_ = 0;
 };
 
@@ -221,28 +243,16 @@ class EarlyLock final : public Lock {
   std::unique_ptr<Lock> l_;
 };
 
-class EarlySimpleQueue final : public SimpleQueue {
+class EarlySimpleQueue final : public SimpleQueueWrap {
  public:
-  explicit EarlySimpleQueue(std::unique_ptr<SimpleQueue> q) : q_(std::move(q)) {}
-  void put(std::uint64_t item) override { q_->put(item); }
+  using SimpleQueueWrap::SimpleQueueWrap;
   std::uint64_t get(std::optional<double> timeout) override { return q_->get(halve(timeout)); }
-  bool empty() override { return q_->empty(); }
-  void close() override { q_->close(); }
-
- private:
-  std::unique_ptr<SimpleQueue> q_;
 };
 
-class EarlyConnection final : public Connection {
+class EarlyConnection final : public ConnectionWrap {
  public:
-  explicit EarlyConnection(std::unique_ptr<Connection> c) : c_(std::move(c)) {}
-  void send(std::uint64_t m) override { c_->send(m); }
-  std::uint64_t recv() override { return c_->recv(); }
+  using ConnectionWrap::ConnectionWrap;
   bool poll(std::optional<double> timeout) override { return c_->poll(halve(timeout)); }
-  void close() override { c_->close(); }
-
- private:
-  std::unique_ptr<Connection> c_;
 };
 
 class EarlyProcess final : public Process {
@@ -281,10 +291,9 @@ class EarlyTimeouts final : public ForwardingBackend {
 };
 
 // ---- pipe-reorder: recv swaps two adjacent messages when the second is already there.
-class ReorderingConnection final : public Connection {
+class ReorderingConnection final : public ConnectionWrap {
  public:
-  explicit ReorderingConnection(std::unique_ptr<Connection> c) : c_(std::move(c)) {}
-  void send(std::uint64_t m) override { c_->send(m); }
+  using ConnectionWrap::ConnectionWrap;
   std::uint64_t recv() override {
     if (held_) {
       const std::uint64_t v = *held_;
@@ -303,27 +312,21 @@ class ReorderingConnection final : public Connection {
     return first;
   }
   bool poll(std::optional<double> timeout) override { return held_ || c_->poll(timeout); }
-  void close() override { c_->close(); }
 
  private:
-  std::unique_ptr<Connection> c_;
   std::optional<std::uint64_t> held_;
 };
 
 // ---- pipe-early-eof: the 3rd recv of each process raises EOFError, whatever is pending.
-class EarlyEofConnection final : public Connection {
+class EarlyEofConnection final : public ConnectionWrap {
  public:
-  explicit EarlyEofConnection(std::unique_ptr<Connection> c) : c_(std::move(c)) {}
-  void send(std::uint64_t m) override { c_->send(m); }
+  using ConnectionWrap::ConnectionWrap;
   std::uint64_t recv() override {
     if (++count_ == 3) throw mpref::EOFError();
     return c_->recv();
   }
-  bool poll(std::optional<double> timeout) override { return c_->poll(timeout); }
-  void close() override { c_->close(); }
 
  private:
-  std::unique_ptr<Connection> c_;
   std::uint32_t count_ = 0;
 };
 

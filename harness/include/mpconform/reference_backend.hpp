@@ -31,9 +31,12 @@ inline mpref::QueueOptions small_queue() {
   return o;
 }
 
-class RefQueue final : public Queue {
+/// The Queue operations over an mpref queue type `Q`, for the Queue interface `Interface`
+/// (Queue, or JoinableQueue which adds task_done and join).
+template <class Interface, class Q>
+class RefQueueOps : public Interface {
  public:
-  explicit RefQueue(std::int64_t maxsize) : q_(maxsize, small_queue()) {}
+  explicit RefQueueOps(std::int64_t maxsize) : q_(maxsize, small_queue()) {}
   void put(std::uint64_t item, bool block, std::optional<double> timeout) override {
     q_.put(item, block, timeout);
   }
@@ -45,23 +48,19 @@ class RefQueue final : public Queue {
   bool full() override { return q_.full(); }
   void close() override { q_.close(); }
 
- private:
-  mpref::Queue<std::uint64_t> q_;
+ protected:
+  Q q_;
 };
 
-class RefJoinableQueue final : public JoinableQueue {
+class RefQueue final : public RefQueueOps<Queue, mpref::Queue<std::uint64_t>> {
  public:
-  explicit RefJoinableQueue(std::int64_t maxsize) : q_(maxsize, small_queue()) {}
-  void put(std::uint64_t item, bool block, std::optional<double> timeout) override {
-    q_.put(item, block, timeout);
-  }
-  std::uint64_t get(bool block, std::optional<double> timeout) override {
-    return q_.get(block, timeout);
-  }
-  std::int64_t qsize() override { return static_cast<std::int64_t>(q_.qsize()); }
-  bool empty() override { return q_.empty(); }
-  bool full() override { return q_.full(); }
-  void close() override { q_.close(); }
+  using RefQueueOps::RefQueueOps;
+};
+
+class RefJoinableQueue final
+    : public RefQueueOps<JoinableQueue, mpref::JoinableQueue<std::uint64_t>> {
+ public:
+  using RefQueueOps::RefQueueOps;
   void task_done() override { q_.task_done(); }
   bool join(std::optional<double> timeout) override {
     if (!timeout) {
@@ -70,9 +69,6 @@ class RefJoinableQueue final : public JoinableQueue {
     }
     return q_.join(timeout);
   }
-
- private:
-  mpref::JoinableQueue<std::uint64_t> q_;
 };
 
 class RefSimpleQueue final : public SimpleQueue {

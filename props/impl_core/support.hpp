@@ -15,16 +15,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "timing.hpp"
 #include "mpref/detail/deadline.hpp"
 
 namespace core_test {
 
 /// MPCONFORM_TIME_SCALE (ci/asan sets 4): stretches every upper bound, never a lower one.
-inline double time_scale() {
-  const char* s = std::getenv("MPCONFORM_TIME_SCALE");
-  double v = s != nullptr ? std::strtod(s, nullptr) : 1.0;
-  return v >= 1.0 ? v : 1.0;
-}
+inline double time_scale() { return mpconform::testing::time_scale(); }
 
 /// Named tiers (seconds).
 struct Tier {

@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "timing.hpp"
 #include "mpref/detail/deadline.hpp"
 #include "mpref/errors.hpp"
 #include "mpref/process.hpp"
@@ -35,11 +36,7 @@ namespace process_test {
 // ------------------------------------------------------------------------------- time tiers
 
 /// MPCONFORM_TIME_SCALE (ci/asan sets 4): stretches upper bounds, never lower ones.
-inline double time_scale() {
-  const char* s = std::getenv("MPCONFORM_TIME_SCALE");
-  double v = s != nullptr ? std::strtod(s, nullptr) : 1.0;
-  return v >= 1.0 ? v : 1.0;
-}
+inline double time_scale() { return mpconform::testing::time_scale(); }
 
 struct Tier {
   /// The timeout the timing clauses pass (join(0.2)).

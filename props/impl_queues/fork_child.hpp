@@ -17,20 +17,17 @@
 #include <string>
 #include <utility>
 
+#include "timing.hpp"
 #include "mpref/detail/deadline.hpp"
 #include "mpref/errors.hpp"
 
 namespace qtest {
 
-/// Timing tiers (seconds), scaled for sanitizer builds.
-#ifdef MPCONFORM_SANITIZE
-inline constexpr double kScale = 3.0;
-#else
-inline constexpr double kScale = 1.0;
-#endif
+/// Timing tiers (seconds); upper bounds scaled by the tests' one time scale (timing.hpp).
+inline const double kScale = mpconform::testing::time_scale();
 inline constexpr double kShort = 0.2;             // a timeout that must be honoured
-inline constexpr double kSlack = 0.8 * kScale;    // how late a timed call may return
-inline constexpr double kLong = 20.0 * kScale;    // bound for things that should happen "soon"
+inline const double kSlack = 0.8 * kScale;        // how late a timed call may return
+inline const double kLong = 20.0 * kScale;        // bound for things that should happen "soon"
 
 inline double now() { return mpref::detail::monotonic_now(); }
 

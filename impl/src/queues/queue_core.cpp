@@ -13,7 +13,8 @@
 
 #include <boost/interprocess/exceptions.hpp>
 
-#include "mpref/detail/futex_condition.hpp"
+#include "mpref/detail/committed.hpp"
+#include "mpref/detail/futex_event.hpp"
 #include "mpref/detail/pshared.hpp"
 #include "mpref/errors.hpp"
 
@@ -23,8 +24,8 @@ namespace {
 
 constexpr std::uint64_t kHeader = 8;                 // record header: payload length
 constexpr std::uint64_t kDiscardChunk = 256 * 1024;  // give pages back in steps of this
-constexpr std::uint64_t kKeepFront = 256 * 1024;     // kept hot when the ring restarts at 0
 constexpr std::size_t kMinReserve = 64 * 1024;
+constexpr std::size_t kLine = 64;  // cache line: each side's hot words on lines of their own
 
 std::uint64_t page_size() {
   static const auto p = static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE));
@@ -36,79 +37,86 @@ constexpr std::uint64_t record_size(std::uint64_t n) { return round_up(kHeader +
 
 }  // namespace
 
-/// Positions (head, tail, discarded) count bytes since the ring last restarted at 0; a
-/// position's offset in the ring is position % capacity. Live records are [head, tail); pages
-/// of [discarded, head) still hold consumed records and are given back in chunks. A put may
-/// use positions up to discarded + capacity, so giving pages back never races a writer.
-struct Counters {
-  std::uint64_t head = 0;
+/// Positions count bytes since the queue was made; a position's offset in the ring is
+/// position % capacity. Live records are [head, tail); the pages of [discarded, head) still
+/// hold consumed records and are given back in chunks. A put may use positions below
+/// discarded + capacity, so pages being given back never hold a record being written.
+struct Produced {  // committed by producers, under the put lock
   std::uint64_t tail = 0;
-  std::uint64_t count = 0;
-  std::uint64_t unfinished = 0;
+  std::uint64_t puts = 0;  // successful puts, ever
+};
+struct Consumed {  // committed by consumers, under the get lock
+  std::uint64_t head = 0;
+  std::uint64_t gets = 0;   // successful gets, ever
+  std::uint64_t dones = 0;  // task_done() calls, ever (JoinableQueue)
   std::uint64_t discarded = 0;
+};
+
+/// One side's lock, and what it last read of the other side. The "seen" words are lower bounds
+/// of counters that only grow (kept to spare a read of the other side's cache line per item);
+/// each is valid on its own, so a holder that dies between writing two of them is harmless.
+struct alignas(kLine) PutSide {
+  SharedMutex mutex;
+  std::atomic<std::uint64_t> owner_deaths{0};
+  std::uint64_t seen_gets = 0;       // Consumed::gets
+  std::uint64_t seen_discarded = 0;  // Consumed::discarded
+};
+struct alignas(kLine) GetSide {
+  SharedMutex mutex;
+  std::atomic<std::uint64_t> owner_deaths{0};
+  std::uint64_t seen_puts = 0;  // Produced::puts
 };
 
 struct QueueShared {
   QueueShared(std::uint64_t max, std::uint64_t cap, bool join)
-      : maxsize(max), capacity(cap), joinable(join) {}
+      : maxsize(max), capacity(cap), discard_chunk(std::min(kDiscardChunk, cap / 4)), joinable(join) {}
 
-  SharedMutex mutex;
-  FutexCondition not_empty;  // get() sleeps here
-  FutexCondition not_full;   // put() on a bounded queue sleeps here
-  FutexCondition all_done;   // join() sleeps here
   const std::uint64_t maxsize;   // 0: unbounded
   const std::uint64_t capacity;  // ring bytes, a multiple of the page size
+  const std::uint64_t discard_chunk;
   const bool joinable;
-  std::uint64_t owner_deaths = 0;
 
-  // The committed counters: slot[active]. Guarded by the mutex.
-  Counters slot[2];
-  alignas(std::atomic_ref<std::uint32_t>::required_alignment) std::uint32_t active = 0;
-
-  [[nodiscard]] const Counters& cur() const noexcept { return slot[active]; }
-  /// The single commit point: write the spare slot, then flip `active` (release, so the slot is
-  /// complete before the flip even for a process that dies right after).
-  void publish(const Counters& c) noexcept {
-    const std::uint32_t next = active ^ 1U;
-    slot[next] = c;
-    std::atomic_ref<std::uint32_t>(active).store(next, std::memory_order_release);
-  }
+  PutSide put_side;
+  alignas(kLine) Committed<Produced> produced;
+  GetSide get_side;
+  alignas(kLine) Committed<Consumed> consumed;
+  alignas(kLine) FutexEvent not_empty;  // get() sleeps here; put() notifies
+  alignas(kLine) FutexEvent not_full;   // put() on a bounded queue sleeps here; get() notifies
+  alignas(kLine) FutexEvent all_done;   // join() sleeps here; task_done() notifies
 };
 
 namespace {
 
-/// Locks the queue and counts takeovers from dead holders (nothing to repair: see the header).
-class Locked {
+/// Holds one side's lock, counting takeovers from dead holders (nothing to repair: every
+/// change is one commit). Can let go while its owner sleeps.
+class SideLock {
  public:
-  explicit Locked(QueueShared& s) : g_(s.mutex) {
-    if (g_.owner_died()) ++s.owner_deaths;
+  template <class Side>
+  explicit SideLock(Side& side) : m_(side.mutex), deaths_(side.owner_deaths) {
+    take();
+  }
+  ~SideLock() {
+    if (held_) m_.unlock();
+  }
+  SideLock(const SideLock&) = delete;
+  SideLock& operator=(const SideLock&) = delete;
+
+  void take() {
+    if (m_.lock()) deaths_.fetch_add(1, std::memory_order_relaxed);
+    held_ = true;
+  }
+  void release() noexcept {
+    m_.unlock();
+    held_ = false;
   }
 
  private:
-  SharedLockGuard g_;
+  SharedMutex& m_;
+  std::atomic<std::uint64_t>& deaths_;
+  bool held_ = false;
 };
 
-std::string gib(std::uint64_t n) { return std::to_string(n) + " bytes"; }
-
-}  // namespace
-
-QueueCore::QueueCore(const Config& config) {
-  if (config.reserve_bytes < kMinReserve)
-    throw ValueError("mpref: a queue reserve must be at least " + std::to_string(kMinReserve) +
-                     " bytes, got " + std::to_string(config.reserve_bytes));
-  const std::uint64_t cap = round_up(config.reserve_bytes, page_size());
-  const std::uint64_t max = config.maxsize > 0 ? static_cast<std::uint64_t>(config.maxsize) : 0;
-  try {
-    control_ = std::make_shared<SharedRegion>(sizeof(QueueShared));
-    data_ = std::make_shared<SharedRegion>(static_cast<std::size_t>(cap));
-  } catch (const boost::interprocess::interprocess_exception& e) {
-    throw OSError(std::string("mpref: cannot map a queue of ") + gib(cap) + ": " + e.what());
-  }
-  s_ = ::new (control_->data()) QueueShared(max, cap, config.joinable);
-  ring_ = static_cast<std::byte*>(data_->data());
-}
-
-namespace {
+std::string bytes(std::uint64_t n) { return std::to_string(n) + " bytes"; }
 
 void copy_in(std::byte* ring, std::uint64_t cap, std::uint64_t pos, const void* src, std::uint64_t n) {
   const std::uint64_t off = pos % cap;
@@ -124,36 +132,19 @@ void copy_out(const std::byte* ring, std::uint64_t cap, std::uint64_t pos, void*
   if (n > first) std::memcpy(static_cast<std::byte*>(dst) + first, ring, n - first);
 }
 
-/// Gives back the pages of positions [a, b) (page aligned, b - a <= cap), sparing ring offsets
-/// below `keep` (the pages a restarted ring is about to reuse).
-void discard_positions(SharedRegion& data, std::uint64_t cap, std::uint64_t a, std::uint64_t b,
-                       std::uint64_t keep) {
-  auto segment = [&](std::uint64_t off, std::uint64_t len) {
-    if (off < keep) {
-      const std::uint64_t cut = std::min(len, keep - off);
-      off += cut;
-      len -= cut;
-    }
-    if (len) data.discard(static_cast<std::size_t>(off), static_cast<std::size_t>(len));
-  };
-  if (b <= a) return;
-  const std::uint64_t off = a % cap;
-  const std::uint64_t len = b - a;
+/// Gives back the pages of positions [c.discarded, target), then commits discarded = target.
+/// Requires: the get lock; target page aligned, c.discarded < target <= c.head. In that order
+/// because producers may write at the ring offsets of those pages once the commit is seen; a
+/// consumer that dies in between only leaves consumed pages zeroed and uncommitted.
+void give_back(QueueShared& s, SharedRegion& data, Consumed& c, std::uint64_t target) {
+  const std::uint64_t cap = s.capacity;
+  const std::uint64_t off = c.discarded % cap;
+  const std::uint64_t len = target - c.discarded;
   const std::uint64_t first = std::min(len, cap - off);
-  segment(off, first);
-  if (len > first) segment(0, len - first);
-}
-
-/// Commits discarded = target, then gives the pages back. Requires: locked, target page
-/// aligned, c.discarded <= target <= c.head. A death between the two steps only leaves pages
-/// resident.
-void discard_to(QueueShared& s, SharedRegion& data, std::uint64_t target) {
-  Counters c = s.cur();
-  if (target <= c.discarded) return;
-  const std::uint64_t from = c.discarded;
+  data.discard(static_cast<std::size_t>(off), static_cast<std::size_t>(first));
+  if (len > first) data.discard(0, static_cast<std::size_t>(len - first));
   c.discarded = target;
-  s.publish(c);
-  discard_positions(data, s.capacity, from, target, 0);
+  s.consumed.commit(c);
 }
 
 /// CPython's (block, timeout) made into a Deadline on first use: a call that does not wait
@@ -182,7 +173,45 @@ class LazyDeadline {
   Deadline d_ = Deadline::forever();
 };
 
+/// Waits, holding `lock` except while asleep, until ready() (which reads the other side and may
+/// refresh a "seen" word). Returns normally once ready(), throws `Timeout` when `deadline()`
+/// passes first.
+template <class Timeout, class Ready, class D>
+[[gnu::noinline]] void wait_until_ready(SideLock& lock, FutexEvent& event, Ready&& ready,
+                                        D&& deadline) {
+  for (;;) {
+    if (ready()) return;
+    const Deadline& d = deadline();
+    if (d.expired()) throw Timeout();
+    const std::uint32_t seen = event.prepare_wait();
+    if (ready()) return;
+    lock.release();
+    const bool woken = event.wait(seen, d);
+    lock.take();
+    if (!woken) {
+      if (ready()) return;
+      throw Timeout();
+    }
+  }
+}
+
 }  // namespace
+
+QueueCore::QueueCore(const Config& config) {
+  if (config.reserve_bytes < kMinReserve)
+    throw ValueError("mpref: a queue reserve must be at least " + std::to_string(kMinReserve) +
+                     " bytes, got " + std::to_string(config.reserve_bytes));
+  const std::uint64_t cap = round_up(config.reserve_bytes, page_size());
+  const std::uint64_t max = config.maxsize > 0 ? static_cast<std::uint64_t>(config.maxsize) : 0;
+  try {
+    control_ = std::make_shared<SharedRegion>(sizeof(QueueShared));
+    data_ = std::make_shared<SharedRegion>(static_cast<std::size_t>(cap));
+  } catch (const boost::interprocess::interprocess_exception& e) {
+    throw OSError(std::string("mpref: cannot map a queue of ") + bytes(cap) + ": " + e.what());
+  }
+  s_ = ::new (control_->data()) QueueShared(max, cap, config.joinable);
+  ring_ = static_cast<std::byte*>(data_->data());
+}
 
 template <class D>
 [[gnu::always_inline]] inline void QueueCore::put_until(const void* data, std::size_t n,
@@ -190,73 +219,79 @@ template <class D>
   const std::uint64_t cap = s_->capacity;
   const std::uint64_t rec = record_size(n);
   if (n > cap || rec > cap)
-    throw CapacityError("mpref queue: a message of " + gib(n) + " does not fit in the queue's reserve of " +
-                        gib(cap) + " (make the queue with a larger QueueOptions::reserve_bytes)");
-  bool wake = false;
+    throw CapacityError("mpref queue: a message of " + bytes(n) +
+                        " does not fit in the queue's reserve of " + bytes(cap) +
+                        " (make the queue with a larger QueueOptions::reserve_bytes)");
+  PutSide& side = s_->put_side;
   {
-    Locked lock(*s_);
-    if (s_->maxsize != 0) {
-      while (s_->cur().count >= s_->maxsize) {
-        if (!s_->not_full.wait(s_->mutex, deadline()) && s_->cur().count >= s_->maxsize)
-          throw Full();
+    SideLock lock(side);
+    if (s_->maxsize != 0 && s_->produced.owned().puts - side.seen_gets >= s_->maxsize) {
+      wait_until_ready<Full>(
+          lock, s_->not_full,
+          [&] {
+            side.seen_gets = s_->consumed.snapshot().gets;
+            return s_->produced.owned().puts - side.seen_gets < s_->maxsize;
+          },
+          deadline);
+    }
+    Produced p = s_->produced.owned();
+    if (p.tail + rec > side.seen_discarded + cap) [[unlikely]] {
+      side.seen_discarded = s_->consumed.snapshot().discarded;
+      if (p.tail + rec > side.seen_discarded + cap) {
+        // Consumers give pages back in chunks; take what lies behind them now. Lock order:
+        // put then get (a consumer never takes the put lock).
+        SideLock get_lock(s_->get_side);
+        Consumed c = s_->consumed.owned();
+        const std::uint64_t target = round_down(c.head, page_size());
+        if (target > c.discarded) give_back(*s_, *data_, c, target);
+        side.seen_discarded = c.discarded;
+        if (p.tail + rec > side.seen_discarded + cap)
+          throw CapacityError("mpref queue: reserve exhausted: " + bytes(p.tail - c.head) +
+                              " of messages are queued and a message of " + bytes(n) +
+                              " does not fit in the reserve of " + bytes(cap) +
+                              " (consume items first, or make the queue with a larger "
+                              "QueueOptions::reserve_bytes)");
       }
     }
-    Counters c = s_->cur();
-    if (c.tail + rec > c.discarded + cap) {
-      discard_to(*s_, *data_, round_down(c.head, page_size()));
-      c = s_->cur();
-      if (c.tail + rec > c.discarded + cap)
-        throw CapacityError("mpref queue: reserve exhausted: " + gib(c.tail - c.head) +
-                            " of messages are queued and a message of " + gib(n) +
-                            " does not fit in the reserve of " + gib(cap) +
-                            " (consume items first, or make the queue with a larger "
-                            "QueueOptions::reserve_bytes)");
-    }
     const std::uint64_t len = n;
-    copy_in(ring_, cap, c.tail, &len, kHeader);  // never wraps: positions and cap are 8-aligned
-    copy_in(ring_, cap, c.tail + kHeader, data, n);
-    c.tail += rec;
-    ++c.count;
-    if (s_->joinable) ++c.unfinished;
-    s_->publish(c);  // the put happens here
-    wake = s_->not_empty.prepare_notify();
+    copy_in(ring_, cap, p.tail, &len, kHeader);  // never wraps: positions and cap are 8-aligned
+    copy_in(ring_, cap, p.tail + kHeader, data, n);
+    p.tail += rec;
+    ++p.puts;
+    s_->produced.commit(p);  // the put happens here
   }
-  if (wake) s_->not_empty.wake();
+  s_->not_empty.notify();
 }
 
 template <class D>
 [[gnu::always_inline]] inline std::size_t QueueCore::get_until(Sink sink, void* ctx,
                                                              D&& deadline) {
   const std::uint64_t cap = s_->capacity;
+  GetSide& side = s_->get_side;
   std::uint64_t n = 0;
-  bool wake = false;
   {
-    Locked lock(*s_);
-    while (s_->cur().count == 0) {
-      if (!s_->not_empty.wait(s_->mutex, deadline()) && s_->cur().count == 0) throw Empty();
+    SideLock lock(side);
+    if (s_->consumed.owned().gets >= side.seen_puts) {
+      wait_until_ready<Empty>(
+          lock, s_->not_empty,
+          [&] {
+            side.seen_puts = s_->produced.snapshot().puts;
+            return s_->consumed.owned().gets < side.seen_puts;
+          },
+          deadline);
     }
-    const Counters c = s_->cur();
+    Consumed c = s_->consumed.owned();
     copy_out(ring_, cap, c.head, &n, kHeader);
     void* dst = sink(ctx, static_cast<std::size_t>(n));
     copy_out(ring_, cap, c.head + kHeader, dst, n);
-    Counters next = c;
-    next.head += record_size(n);
-    --next.count;
-    if (next.count == 0) {
-      // Empty: restart the ring at 0 (it stays on hot pages) and give back the rest.
-      next.head = next.tail = next.discarded = 0;
-      s_->publish(next);  // the get happens here
-      if (c.tail > kKeepFront)
-        discard_positions(*data_, cap, c.discarded, round_up(c.tail, page_size()),
-                          std::min(kKeepFront, cap));
-    } else {
-      s_->publish(next);  // the get happens here
-      const std::uint64_t target = round_down(next.head, page_size());
-      if (target >= next.discarded + kDiscardChunk) discard_to(*s_, *data_, target);
-    }
-    if (s_->maxsize != 0) wake = s_->not_full.prepare_notify();
+    c.head += record_size(n);
+    ++c.gets;
+    s_->consumed.commit(c);  // the get happens here
+    const std::uint64_t target = round_down(c.head, page_size());
+    if (target >= c.discarded + s_->discard_chunk) [[unlikely]]
+      give_back(*s_, *data_, c, target);
   }
-  if (wake) s_->not_full.wake();
+  if (s_->maxsize != 0) s_->not_full.notify();
   return static_cast<std::size_t>(n);
 }
 
@@ -276,53 +311,66 @@ std::size_t QueueCore::get(Sink sink, void* ctx, bool block, std::optional<doubl
   return get_until(sink, ctx, LazyDeadline(block, timeout));
 }
 
+namespace {
+
+/// Both sides' committed state at one instant: both locks, in the order put then get.
+struct BothSides {
+  Produced p;
+  Consumed c;
+};
+BothSides read_both(QueueShared& s) {
+  SideLock put_lock(s.put_side);
+  SideLock get_lock(s.get_side);
+  return {s.produced.owned(), s.consumed.owned()};
+}
+
+}  // namespace
+
 std::size_t QueueCore::qsize() const {
-  Locked lock(*s_);
-  return static_cast<std::size_t>(s_->cur().count);
+  const BothSides b = read_both(*s_);
+  return static_cast<std::size_t>(b.p.puts - b.c.gets);
 }
 
-bool QueueCore::empty() const {
-  Locked lock(*s_);
-  return s_->cur().count == 0;
-}
+bool QueueCore::empty() const { return qsize() == 0; }
 
-bool QueueCore::full() const {
-  Locked lock(*s_);
-  return s_->maxsize != 0 && s_->cur().count >= s_->maxsize;
-}
+bool QueueCore::full() const { return s_->maxsize != 0 && qsize() >= s_->maxsize; }
 
 void QueueCore::task_done() {
-  bool wake = false;
+  bool now_zero = false;
   {
-    Locked lock(*s_);
-    Counters c = s_->cur();
-    if (c.unfinished == 0) throw ValueError("task_done() called too many times");
-    --c.unfinished;
-    s_->publish(c);
-    if (c.unfinished == 0) wake = s_->all_done.prepare_notify();
+    SideLock lock(s_->get_side);
+    Consumed c = s_->consumed.owned();
+    const std::uint64_t puts = s_->produced.snapshot().puts;  // dones <= puts at every instant
+    if (c.dones >= puts) throw ValueError("task_done() called too many times");
+    ++c.dones;
+    s_->consumed.commit(c);
+    now_zero = c.dones == puts;
   }
-  if (wake) s_->all_done.wake();
-}
-
-bool QueueCore::join(const Deadline& d) {
-  Locked lock(*s_);
-  while (s_->cur().unfinished != 0) {
-    if (!s_->all_done.wait(s_->mutex, d) && s_->cur().unfinished != 0) return false;
-  }
-  return true;
+  if (now_zero) s_->all_done.notify();
 }
 
 std::uint64_t QueueCore::unfinished() const {
-  Locked lock(*s_);
-  return s_->cur().unfinished;
+  // dones first: puts only grows, so puts read later is >= puts at the instant dones was read,
+  // and the difference is never negative (exact at that instant when it is 0).
+  const std::uint64_t dones = s_->consumed.snapshot().dones;
+  return s_->produced.snapshot().puts - dones;
+}
+
+bool QueueCore::join(const Deadline& d) {
+  for (;;) {
+    if (unfinished() == 0) return true;
+    const std::uint32_t seen = s_->all_done.prepare_wait();
+    if (unfinished() == 0) return true;
+    if (!s_->all_done.wait(seen, d)) return unfinished() == 0;
+  }
 }
 
 std::int64_t QueueCore::maxsize() const noexcept { return static_cast<std::int64_t>(s_->maxsize); }
 std::size_t QueueCore::reserve_bytes() const noexcept { return static_cast<std::size_t>(s_->capacity); }
 
 std::size_t QueueCore::used_bytes() const {
-  Locked lock(*s_);
-  return static_cast<std::size_t>(s_->cur().tail - s_->cur().head);
+  const BothSides b = read_both(*s_);
+  return static_cast<std::size_t>(b.p.tail - b.c.head);
 }
 
 const void* QueueCore::address() const noexcept { return s_; }
@@ -339,8 +387,8 @@ std::size_t QueueCore::committed_bytes() const {
 }
 
 std::uint64_t QueueCore::owner_deaths() const {
-  Locked lock(*s_);
-  return s_->owner_deaths;
+  return s_->put_side.owner_deaths.load(std::memory_order_relaxed) +
+         s_->get_side.owner_deaths.load(std::memory_order_relaxed);
 }
 
 }  // namespace mpref::detail

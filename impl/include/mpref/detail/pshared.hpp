@@ -1,6 +1,6 @@
 #pragma once
 // mpref/detail/pshared.hpp: a process-shared robust mutex, to be placed in shared memory
-// (detail/shared_memory.hpp). Its condition variable is detail/futex_condition.hpp: a
+// (detail/shared_memory.hpp). Waiting for a condition is done with detail/futex_event.hpp: a
 // process-shared pthread_cond_t is not used anywhere, because with glibc < 2.41 a waiter
 // SIGKILLed inside pthread_cond_wait makes later signals block forever.
 //

@@ -2,18 +2,26 @@
 // mpref/detail/queue_core.hpp: the shared-memory message ring behind Queue, JoinableQueue and
 // SimpleQueue (src/queues/queue_core.cpp).
 //
-// Layout: a small control mapping (robust SharedMutex, three FutexConditions, the counters) and
-// a data mapping of `reserve` bytes of address space used as a byte ring of records
-// [8-byte length][payload][pad to 8]. The data mapping is MAP_SHARED|MAP_ANONYMOUS and touched
-// lazily, so only the pages that hold contents are committed; pages behind the consumer are
-// given back (MADV_REMOVE) every 256 KiB, and when the queue becomes empty the ring restarts
-// at offset 0 so a queue that keeps up stays on the same hot pages.
+// Layout: a small control mapping and a data mapping of `reserve` bytes of address space used
+// as a byte ring of records [8-byte length][payload][pad to 8]. The data mapping is
+// MAP_SHARED|MAP_ANONYMOUS and touched lazily, so only the pages that hold contents are
+// committed; consumers give the pages behind them back (MADV_REMOVE) every 256 KiB.
 //
-// Crash consistency: every operation copies its bytes first (under the mutex) and then commits
-// all counters (head, tail, count, unfinished, discarded) with a single store that flips
-// between two copies of them. A process killed at any instant, while holding the mutex or
-// sleeping, leaves the committed state intact: a put either happened or did not, the item a
-// dying get was taking is either still first in the queue or gone, never half.
+// Two sides: producers (put) and consumers (get, task_done) each have their own robust lock,
+// their own committed state (producers: tail and puts; consumers: head, gets, dones and
+// discarded) and their own cache lines, so a producer and a consumer never wait for each
+// other's lock on the way. Each reads the other's state without its lock (a consistent
+// snapshot, detail/committed.hpp), and only when what it last read says it might have to
+// wait: qsize = puts - gets, unfinished tasks = puts - dones. Sleeping uses FutexEvents
+// (detail/futex_event.hpp), notified after each commit at the cost of a fence when nobody
+// sleeps. qsize(), empty(), full() and used_bytes() take both locks (put, then get: the only
+// order anything takes both), so they are exact at an instant, as the divergence clauses say.
+//
+// Crash consistency: every operation copies its bytes first (under its side's lock) and then
+// commits its side's counters with a single store that flips between two copies of them. A
+// process killed at any instant, while holding a lock or sleeping, leaves the committed state
+// intact: a put either happened or did not, the item a dying get was taking is either still
+// first in the queue or gone, never half.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

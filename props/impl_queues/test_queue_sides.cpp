@@ -1,0 +1,191 @@
+// The building blocks of the two-sided queue ring (mpref/detail/queue_core.hpp): Committed
+// (one-step commits, lock-free snapshots), FutexEvent (no lost wake-ups without a common
+// lock), and what the split buys: a producer never waits for a consumer's lock.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "fork_child.hpp"
+#include "mpref/connection.hpp"
+#include "mpref/detail/committed.hpp"
+#include "mpref/detail/futex_event.hpp"
+#include "mpref/detail/shared_memory.hpp"
+#include "mpref/queues.hpp"
+
+using mpref::detail::Committed;
+using mpref::detail::Deadline;
+using mpref::detail::FutexEvent;
+using mpref::detail::Shared;
+using qtest::Child;
+
+namespace {
+
+/// A record big enough that writing it takes a while: a torn write or read shows as words
+/// that differ.
+struct Wide {
+  std::array<std::uint64_t, 64> w{};
+  [[nodiscard]] bool uniform() const {
+    for (std::uint64_t x : w)
+      if (x != w[0]) return false;
+    return true;
+  }
+};
+Wide filled(std::uint64_t v) {
+  Wide r;
+  r.w.fill(v);
+  return r;
+}
+
+}  // namespace
+
+TEST(Committed, SnapshotsTakenDuringCommitsAreWholeAndInOrder) {
+  auto c = Shared<Committed<Wide>>::make();
+  auto stop = Shared<std::atomic<std::uint32_t>>::make();
+  Child writer = Child::spawn([&] {
+    for (std::uint64_t v = 1; stop->load(std::memory_order_relaxed) == 0; ++v) c->commit(filled(v));
+  });
+  std::uint64_t last = 0, torn = 0, backwards = 0, moved = 0;
+  const double until = qtest::now() + 0.3;
+  while (qtest::now() < until) {
+    const Wide s = c->snapshot();
+    if (!s.uniform()) ++torn;
+    if (s.w[0] < last) ++backwards;
+    if (s.w[0] != last) ++moved;
+    last = s.w[0];
+  }
+  stop->store(1);
+  EXPECT_EQ(writer.finish(), 0);
+  EXPECT_EQ(torn, 0u);
+  EXPECT_EQ(backwards, 0u);
+  EXPECT_GT(moved, 100u) << "the writer hardly ran: the test proved nothing";
+}
+
+TEST(Committed, AWriterKilledAtAnyInstantLeavesAWholeValue) {
+  auto c = Shared<Committed<Wide>>::make();
+  int torn = 0;
+  std::uint64_t last = 0;
+  for (int round = 0; round < 60; ++round) {
+    Child writer = Child::spawn([&] {
+      for (std::uint64_t v = last + 1;; ++v) c->commit(filled(v));
+    });
+    ::usleep(static_cast<useconds_t>(200 + (round * 337) % 2000));
+    writer.kill(SIGKILL);
+    ASSERT_TRUE(writer.join(qtest::kLong));
+    const Wide now = c->owned();
+    if (!now.uniform()) ++torn;
+    EXPECT_GE(now.w[0], last);
+    last = now.w[0];
+    c->commit(filled(last));  // the next writer starts from a known whole value
+  }
+  EXPECT_EQ(torn, 0);
+  EXPECT_GT(last, 60u) << "the writers hardly ran: the test proved nothing";
+}
+
+TEST(FutexEvent, ANotifyAfterPrepareMakesWaitReturnAtOnce) {
+  FutexEvent e;
+  const std::uint32_t seen = e.prepare_wait();
+  EXPECT_TRUE(e.has_waiters());
+  e.notify();
+  EXPECT_FALSE(e.has_waiters());
+  const double t0 = qtest::now();
+  EXPECT_TRUE(e.wait(seen, Deadline::after(5.0)));
+  EXPECT_LT(qtest::now() - t0, 1.0);
+}
+
+TEST(FutexEvent, WaitTimesOutWithoutANotify) {
+  FutexEvent e;
+  EXPECT_FALSE(e.wait(e.prepare_wait(), Deadline::now()));
+  const double t0 = qtest::now();
+  EXPECT_FALSE(e.wait(e.prepare_wait(), Deadline::after(qtest::kShort)));
+  const double took = qtest::now() - t0;
+  EXPECT_GE(took, qtest::kShort - 0.001);
+  EXPECT_LT(took, qtest::kShort + qtest::kSlack);
+}
+
+TEST(FutexEvent, ANotifyWithNobodyWaitingChangesNothing) {
+  FutexEvent e;
+  e.notify();
+  EXPECT_FALSE(e.has_waiters());
+  // The sequence did not move: a wait on a sequence read now still sleeps (and times out).
+  const std::uint32_t seen = e.prepare_wait();
+  EXPECT_FALSE(e.wait(seen, Deadline::after(0.02)));
+}
+
+TEST(FutexEvent, NoWakeUpIsLostBetweenTwoProcessesHandingATokenBackAndForth) {
+  // Two processes pass a token 50000 times; each waits for its turn with a 5 s bound. Every
+  // handoff ends in a notify that races the other side going to sleep, so a lost wake-up
+  // shows as a timed-out wait. A short spin of varying length before announcing lines the
+  // waiter's announcement up with the notifier's commit at every offset, the window where a
+  // missing fence loses the wake-up.
+  struct Handoff {
+    std::atomic<std::uint64_t> token{0};  // even: parent's turn; odd: child's turn
+    FutexEvent to_parent, to_child;
+  };
+  auto s = Shared<Handoff>::make();
+  constexpr std::uint64_t kRounds = 50000;
+  auto await_turn = [](Handoff& sh, FutexEvent& e, std::uint64_t parity, std::uint64_t spin) {
+    const Deadline d = Deadline::after(5.0 * qtest::kScale);
+    for (std::uint64_t k = 0; k < spin; ++k) {
+      if (sh.token.load(std::memory_order_acquire) % 2 == parity) return true;
+      __builtin_ia32_pause();
+    }
+    for (;;) {
+      if (sh.token.load(std::memory_order_acquire) % 2 == parity) return true;
+      const std::uint32_t seen = e.prepare_wait();
+      if (sh.token.load(std::memory_order_acquire) % 2 == parity) return true;
+      if (!e.wait(seen, d)) return false;  // the turn came long ago: its wake-up was lost
+    }
+  };
+  Child child = Child::spawn([&] {
+    for (std::uint64_t i = 0; i < kRounds; ++i) {
+      CHILD_CHECK(await_turn(*s, s->to_child, 1, i % 23));
+      s->token.store(2 * i + 2, std::memory_order_release);  // a plain store, as a queue commits
+      s->to_parent.notify();
+    }
+  });
+  for (std::uint64_t i = 0; i < kRounds; ++i) {
+    ASSERT_TRUE(await_turn(*s, s->to_parent, 0, i % 29)) << "lost wake-up at round " << i;
+    s->token.store(2 * i + 1, std::memory_order_release);
+    s->to_child.notify();
+  }
+  ASSERT_TRUE(await_turn(*s, s->to_parent, 0, 0));
+  EXPECT_EQ(child.finish(), 0);
+  EXPECT_EQ(s->token.load(), 2 * kRounds);
+}
+
+namespace {
+/// A get() sink that reports and then stalls forever: its process holds the get lock.
+struct StallSink {
+  int ready_fd;
+  static void* sink(void* ctx, std::size_t) {
+    auto* self = static_cast<StallSink*>(ctx);
+    char x = 1;
+    (void)!::write(self->ready_fd, &x, 1);
+    for (;;) ::pause();
+  }
+};
+}  // namespace
+
+TEST(QueueSides, APutDoesNotWaitForAConsumerStuckHoldingTheGetLock) {
+  mpref::Queue<int> q;
+  q.put(1);
+  auto [r, w] = mpref::Pipe(false);
+  Child stuck = Child::spawn([&, w = w] {
+    StallSink s{w.fileno()};
+    (void)q.core().get(&StallSink::sink, &s, Deadline::forever());
+  });
+  ASSERT_TRUE(r.poll(qtest::kLong));  // the consumer is inside get(), holding the get lock
+  Child producer = Child::spawn([&] {
+    for (int i = 2; i < 1000; ++i) q.put_nowait(i);
+  });
+  EXPECT_TRUE(producer.join(qtest::kLong)) << "put waited for the consumer's lock";
+  EXPECT_EQ(producer.exitcode(), 0);
+  stuck.kill(SIGKILL);
+  ASSERT_TRUE(stuck.join(qtest::kLong));
+  // The stuck get never committed: everything is still there, in order.
+  EXPECT_EQ(q.qsize(), 999u);
+  for (int i = 1; i < 1000; ++i) ASSERT_EQ(q.get_nowait(), i);
+}

@@ -152,6 +152,18 @@ std::string raised(F&& f) {
   return "<no exception>";
 }
 
+/// A QueueCore::get() sink that writes one byte to `ready_fd` and then stalls until killed:
+/// its process is inside get(), holding the consumers' lock.
+struct StallSink {
+  int ready_fd;
+  static void* sink(void* ctx, std::size_t) {
+    auto* self = static_cast<StallSink*>(ctx);
+    char x = 1;
+    (void)!::write(self->ready_fd, &x, 1);
+    for (;;) ::pause();
+  }
+};
+
 /// Seconds f() takes.
 template <class F>
 double timed(F&& f) {

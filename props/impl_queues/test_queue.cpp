@@ -19,6 +19,7 @@
 #include "mpref/queues.hpp"
 
 using qtest::Child;
+using qtest::StallSink;
 using qtest::raised;
 using qtest::timed;
 
@@ -578,19 +579,6 @@ TEST(Queue, AConsumerKilledWhileBlockedInGetDoesNotBlockOthers) {
     EXPECT_EQ(o.finish(), 0);
   }
 }
-
-namespace {
-struct StallSink {
-  int ready_fd;
-  static void* sink(void* ctx, std::size_t) {
-    // Called with the queue locked: tell the parent, then wait to be killed.
-    auto* self = static_cast<StallSink*>(ctx);
-    char x = 1;
-    (void)!::write(self->ready_fd, &x, 1);
-    for (;;) ::pause();
-  }
-};
-}  // namespace
 
 TEST(Queue, AConsumerKilledHoldingTheLockMidGetLeavesTheItemInPlace) {
   MPC_CLAUSE("Q-TERM-4");

@@ -20,6 +20,7 @@ using mpref::detail::Deadline;
 using mpref::detail::FutexEvent;
 using mpref::detail::Shared;
 using qtest::Child;
+using qtest::StallSink;
 
 namespace {
 
@@ -155,19 +156,6 @@ TEST(FutexEvent, NoWakeUpIsLostBetweenTwoProcessesHandingATokenBackAndForth) {
   EXPECT_EQ(child.finish(), 0);
   EXPECT_EQ(s->token.load(), 2 * kRounds);
 }
-
-namespace {
-/// A get() sink that reports and then stalls forever: its process holds the get lock.
-struct StallSink {
-  int ready_fd;
-  static void* sink(void* ctx, std::size_t) {
-    auto* self = static_cast<StallSink*>(ctx);
-    char x = 1;
-    (void)!::write(self->ready_fd, &x, 1);
-    for (;;) ::pause();
-  }
-};
-}  // namespace
 
 TEST(QueueSides, APutDoesNotWaitForAConsumerStuckHoldingTheGetLock) {
   mpref::Queue<int> q;

@@ -1,13 +1,23 @@
 // The building blocks of the two-sided queue ring (mpref/detail/queue_core.hpp): Committed
 // (one-step commits, lock-free snapshots), FutexEvent (no lost wake-ups without a common
-// lock), and what the split buys: a producer never waits for a consumer's lock.
+// lock), and what the split buys: a producer never waits for a consumer's lock; and no sleeper
+// is stranded by a process that died between committing and waking it.
 #include <gtest/gtest.h>
+
+#include <linux/filter.h>
+#include <linux/futex.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <fstream>
 #include <string>
 
+#include "clause.hpp"
 #include "fork_child.hpp"
 #include "mpref/connection.hpp"
 #include "mpref/detail/committed.hpp"
@@ -182,4 +192,91 @@ TEST(QueueSides, APutDoesNotWaitForAConsumerStuckHoldingTheGetLock) {
   // The stuck get never committed: everything is still there, in order.
   EXPECT_EQ(q.qsize(), 999u);
   for (int i = 1; i < 1000; ++i) ASSERT_EQ(q.get_nowait(), i);
+}
+
+// ---- a notifier that dies between its commit and its wake-up --------------------------------
+
+namespace {
+
+/// From now on, in the calling process only, every FUTEX_WAKE on a shared futex returns 0 ("woke
+/// nobody") without waking anybody: what a process killed right after committing an operation,
+/// before its wake-up call, leaves behind. (seccomp filter: syscall futex, op == FUTEX_WAKE.)
+void drop_futex_wakes() {
+  sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1])),  // op, low word
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAKE, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0U),  // "returns 0": woke nobody
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+  CHILD_CHECK(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
+  CHILD_CHECK(::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
+}
+
+/// Waits (bounded) until process `pid` sleeps (state S), i.e. is blocked in its wait.
+bool wait_until_asleep(pid_t pid) {
+  const Deadline bound = Deadline::after(qtest::kLong);
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  while (!bound.expired()) {
+    std::ifstream f(path);
+    std::string stat;
+    std::getline(f, stat);
+    const auto paren = stat.rfind(')');
+    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S') {
+      ::usleep(20000);  // and has had time to get past any brief sleep on the way in
+      return true;
+    }
+    ::usleep(1000);
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST(QueueSides, AGetAsleepIsNotStrandedByAProducerThatNeverWakesIt) {
+  MPC_CLAUSE("Q-TERM-4");
+  mpref::Queue<int> q;
+  Child consumer = Child::spawn([&] { CHILD_CHECK(q.get() == 7); });  // no timeout
+  ASSERT_TRUE(wait_until_asleep(consumer.pid()));
+  Child producer = Child::spawn([&] {
+    drop_futex_wakes();
+    q.put(7);
+  });
+  EXPECT_EQ(producer.finish(), 0);
+  EXPECT_TRUE(consumer.join(qtest::kLong)) << "get() still asleep with an item in the queue";
+  EXPECT_EQ(consumer.exitcode(), 0);
+}
+
+TEST(QueueSides, APutAsleepOnAFullQueueIsNotStrandedByAConsumerThatNeverWakesIt) {
+  MPC_CLAUSE("Q-TERM-4");
+  mpref::Queue<int> q(1);
+  q.put(1);
+  Child producer = Child::spawn([&] { q.put(2); });  // full: sleeps, no timeout
+  ASSERT_TRUE(wait_until_asleep(producer.pid()));
+  Child consumer = Child::spawn([&] {
+    drop_futex_wakes();
+    CHILD_CHECK(q.get_nowait() == 1);
+  });
+  EXPECT_EQ(consumer.finish(), 0);
+  EXPECT_TRUE(producer.join(qtest::kLong)) << "put() still asleep on a queue with room";
+  EXPECT_EQ(producer.exitcode(), 0);
+  EXPECT_EQ(q.get_nowait(), 2);
+}
+
+TEST(QueueSides, AJoinAsleepIsNotStrandedByATaskDoneThatNeverWakesIt) {
+  MPC_CLAUSE("JQ-9");
+  mpref::JoinableQueue<int> q;
+  q.put(1);
+  (void)q.get_nowait();
+  Child joiner = Child::spawn([&] { q.join(); });  // no timeout
+  ASSERT_TRUE(wait_until_asleep(joiner.pid()));
+  Child worker = Child::spawn([&] {
+    drop_futex_wakes();
+    q.task_done();
+  });
+  EXPECT_EQ(worker.finish(), 0);
+  EXPECT_TRUE(joiner.join(qtest::kLong)) << "join() still asleep with no unfinished task";
+  EXPECT_EQ(joiner.exitcode(), 0);
 }

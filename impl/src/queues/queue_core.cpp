@@ -173,6 +173,11 @@ class LazyDeadline {
   Deadline d_ = Deadline::forever();
 };
 
+/// How long a sleeper goes without looking at the queue again. A notifier that dies between its
+/// commit and its wake-up (SIGKILL lands there too) must not leave a waiter asleep forever; a
+/// look every 100 ms costs a sleeper nothing measurable.
+constexpr double kRecheckS = 0.1;
+
 /// Waits, holding `lock` except while asleep, until ready() (which reads the other side and may
 /// refresh a "seen" word). Returns normally once ready(), throws `Timeout` when `deadline()`
 /// passes first.
@@ -186,12 +191,8 @@ template <class Timeout, class Ready, class D>
     const std::uint32_t seen = event.prepare_wait();
     if (ready()) return;
     lock.release();
-    const bool woken = event.wait(seen, d);
+    (void)event.wait(seen, d.capped(kRecheckS));  // notified, timed out or time to look again
     lock.take();
-    if (!woken) {
-      if (ready()) return;
-      throw Timeout();
-    }
   }
 }
 
@@ -359,9 +360,10 @@ std::uint64_t QueueCore::unfinished() const {
 bool QueueCore::join(const Deadline& d) {
   for (;;) {
     if (unfinished() == 0) return true;
+    if (d.expired()) return false;
     const std::uint32_t seen = s_->all_done.prepare_wait();
     if (unfinished() == 0) return true;
-    if (!s_->all_done.wait(seen, d)) return unfinished() == 0;
+    (void)s_->all_done.wait(seen, d.capped(kRecheckS));  // see wait_until_ready()
   }
 }
 

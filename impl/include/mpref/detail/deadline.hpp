@@ -48,6 +48,14 @@ class Deadline {
     double left = at_ - monotonic_now();
     return left > 0.0 ? left : 0.0;
   }
+  /// The sooner of this deadline and `seconds` from now: for a wait that must wake up now and
+  /// then to look again (reads the clock unless already expired).
+  [[nodiscard]] Deadline capped(double seconds) const noexcept {
+    if (kind_ == Kind::immediate) return *this;
+    const double t = monotonic_now() + seconds;
+    if (kind_ == Kind::at && at_ <= t) return *this;
+    return Deadline(Kind::at, t);
+  }
   /// The absolute CLOCK_MONOTONIC time, for pthread_cond_timedwait / sem_clockwait.
   /// Requires: !is_forever().
   [[nodiscard]] timespec abs_monotonic() const noexcept {

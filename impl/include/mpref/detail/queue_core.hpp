@@ -21,7 +21,8 @@
 // commits its side's counters with a single store that flips between two copies of them. A
 // process killed at any instant, while holding a lock or sleeping, leaves the committed state
 // intact: a put either happened or did not, the item a dying get was taking is either still
-// first in the queue or gone, never half.
+// first in the queue or gone, never half. A process killed between its commit and its
+// wake-up call cannot strand a sleeper either: sleepers look at the queue again every 100 ms.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

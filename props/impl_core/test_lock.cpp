@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "clause.hpp"
+#include "fault_injection.hpp"
 #include "mpref/synchronize.hpp"
 #include "support.hpp"
 
@@ -147,6 +148,25 @@ TEST(Lock, UnboundedAcquireReturnsWhenAnotherProcessReleases) {
   auto r = waiter.wait(Tier::bound());
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_TRUE(lock.locked());  // the child took it and died holding it
+}
+
+TEST(Lock, AWaiterIsNotStrandedByAReleaserThatNeverWakesIt) {
+  MPC_CLAUSE("L-ACQ-9");
+  // The releaser runs with every shared FUTEX_WAKE dropped: the state a process killed between
+  // its release and its wake-up call leaves. The waiter still takes the lock, by looking again.
+  Lock lock;
+  ASSERT_TRUE(lock.acquire());
+  Child waiter([&] { return lock.acquire(true, std::nullopt) ? 0 : 1; });
+  ASSERT_TRUE(mpconform::testing::wait_until_asleep(waiter.pid(), Tier::bound()));
+  Child releaser([&] {
+    if (!mpconform::testing::drop_futex_wakes()) return 2;
+    lock.release();
+    return 0;
+  });
+  auto rr = releaser.wait(Tier::bound());
+  EXPECT_TRUE(rr.ok()) << rr.describe();
+  auto r = waiter.wait(Tier::bound());
+  EXPECT_TRUE(r.ok()) << "still asleep on a free lock: " << r.describe();
 }
 
 TEST(Lock, IsNotReentrant) {

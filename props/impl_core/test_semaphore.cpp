@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "clause.hpp"
+#include "fault_injection.hpp"
 #include "mpref/synchronize.hpp"
 #include "support.hpp"
 
@@ -71,6 +72,22 @@ TEST(Semaphore, TimedAcquireAtZeroFailsAfterTheTimeout) {
   double took = sw.elapsed();
   EXPECT_GE(took, Tier::wait - 0.01);
   EXPECT_LT(took, Tier::wait + Tier::late());
+}
+
+TEST(Semaphore, AWaiterIsNotStrandedByAReleaserThatNeverWakesIt) {
+  // As Lock.AWaiterIsNotStrandedByAReleaserThatNeverWakesIt, for the count.
+  Semaphore sem(0);
+  Child waiter([&] { return sem.acquire(true, std::nullopt) ? 0 : 1; });
+  ASSERT_TRUE(mpconform::testing::wait_until_asleep(waiter.pid(), Tier::bound()));
+  Child releaser([&] {
+    if (!mpconform::testing::drop_futex_wakes()) return 2;
+    sem.release();
+    return 0;
+  });
+  auto rr = releaser.wait(Tier::bound());
+  EXPECT_TRUE(rr.ok()) << rr.describe();
+  auto r = waiter.wait(Tier::bound());
+  EXPECT_TRUE(r.ok()) << "still asleep on a positive count: " << r.describe();
 }
 
 TEST(Semaphore, MayBeReleasedAboveItsInitialValue) {

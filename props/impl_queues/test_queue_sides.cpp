@@ -4,20 +4,13 @@
 // is stranded by a process that died between committing and waking it.
 #include <gtest/gtest.h>
 
-#include <linux/filter.h>
-#include <linux/futex.h>
-#include <linux/seccomp.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-
 #include <array>
 #include <atomic>
-#include <cstddef>
 #include <cstdint>
-#include <fstream>
 #include <string>
 
 #include "clause.hpp"
+#include "fault_injection.hpp"
 #include "fork_child.hpp"
 #include "mpref/connection.hpp"
 #include "mpref/detail/committed.hpp"
@@ -196,43 +189,10 @@ TEST(QueueSides, APutDoesNotWaitForAConsumerStuckHoldingTheGetLock) {
 
 // ---- a notifier that dies between its commit and its wake-up --------------------------------
 
+using mpconform::testing::drop_futex_wakes;
+
 namespace {
-
-/// From now on, in the calling process only, every FUTEX_WAKE on a shared futex returns 0 ("woke
-/// nobody") without waking anybody: what a process killed right after committing an operation,
-/// before its wake-up call, leaves behind. (seccomp filter: syscall futex, op == FUTEX_WAKE.)
-void drop_futex_wakes() {
-  sock_filter filter[] = {
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_futex, 0, 3),
-      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, args[1])),  // op, low word
-      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, FUTEX_WAKE, 0, 1),
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 0U),  // "returns 0": woke nobody
-      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-  };
-  sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
-  CHILD_CHECK(::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0);
-  CHILD_CHECK(::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0);
-}
-
-/// Waits (bounded) until process `pid` sleeps (state S), i.e. is blocked in its wait.
-bool wait_until_asleep(pid_t pid) {
-  const Deadline bound = Deadline::after(qtest::kLong);
-  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-  while (!bound.expired()) {
-    std::ifstream f(path);
-    std::string stat;
-    std::getline(f, stat);
-    const auto paren = stat.rfind(')');
-    if (paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S') {
-      ::usleep(20000);  // and has had time to get past any brief sleep on the way in
-      return true;
-    }
-    ::usleep(1000);
-  }
-  return false;
-}
-
+bool wait_until_asleep(pid_t pid) { return mpconform::testing::wait_until_asleep(pid, qtest::kLong); }
 }  // namespace
 
 TEST(QueueSides, AGetAsleepIsNotStrandedByAProducerThatNeverWakesIt) {
@@ -241,7 +201,7 @@ TEST(QueueSides, AGetAsleepIsNotStrandedByAProducerThatNeverWakesIt) {
   Child consumer = Child::spawn([&] { CHILD_CHECK(q.get() == 7); });  // no timeout
   ASSERT_TRUE(wait_until_asleep(consumer.pid()));
   Child producer = Child::spawn([&] {
-    drop_futex_wakes();
+    CHILD_CHECK(drop_futex_wakes());
     q.put(7);
   });
   EXPECT_EQ(producer.finish(), 0);
@@ -256,7 +216,7 @@ TEST(QueueSides, APutAsleepOnAFullQueueIsNotStrandedByAConsumerThatNeverWakesIt)
   Child producer = Child::spawn([&] { q.put(2); });  // full: sleeps, no timeout
   ASSERT_TRUE(wait_until_asleep(producer.pid()));
   Child consumer = Child::spawn([&] {
-    drop_futex_wakes();
+    CHILD_CHECK(drop_futex_wakes());
     CHILD_CHECK(q.get_nowait() == 1);
   });
   EXPECT_EQ(consumer.finish(), 0);
@@ -273,7 +233,7 @@ TEST(QueueSides, AJoinAsleepIsNotStrandedByATaskDoneThatNeverWakesIt) {
   Child joiner = Child::spawn([&] { q.join(); });  // no timeout
   ASSERT_TRUE(wait_until_asleep(joiner.pid()));
   Child worker = Child::spawn([&] {
-    drop_futex_wakes();
+    CHILD_CHECK(drop_futex_wakes());
     q.task_done();
   });
   EXPECT_EQ(worker.finish(), 0);

@@ -153,8 +153,8 @@ AcquireStatus MutexCore::acquire_slow(std::uint32_t id, const Deadline& d, std::
       if (!d.is_forever()) wake_at = std::min(wake_at, now + d.remaining());
       ts = to_timespec(wake_at);
       abs = &ts;
-    } else if (!d.is_forever()) {
-      ts = d.abs_monotonic();
+    } else {
+      ts = d.capped(recheck_s).abs_monotonic();
       abs = &ts;
     }
     futex_wait(word, w, abs);
@@ -194,13 +194,8 @@ AcquireStatus SemCore::acquire_slow(const Deadline& d) {
       break;
     }
     if (d.expired()) break;
-    timespec ts{};
-    const timespec* abs = nullptr;
-    if (!d.is_forever()) {
-      ts = d.abs_monotonic();
-      abs = &ts;
-    }
-    futex_wait(count, 0, abs);
+    const timespec ts = d.capped(recheck_s).abs_monotonic();
+    futex_wait(count, 0, &ts);
   }
   waiters.fetch_sub(1, std::memory_order_seq_cst);
   if (status == AcquireStatus::timed_out && count.load(std::memory_order_seq_cst) != 0 &&

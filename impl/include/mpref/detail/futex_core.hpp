@@ -17,7 +17,9 @@
 // observed), which the kernel re-checks atomically, and a releaser's exchange sees the bit and
 // wakes. SemCore: a waiter increments `waiters` (seq_cst) before it re-reads the count and
 // sleeps; a releaser increments the count (seq_cst) before it reads `waiters`. In both, a waiter
-// that leaves without taking (time-out) passes on a wake-up it may have consumed.
+// that leaves without taking (time-out) passes on a wake-up it may have consumed. And every
+// sleep is at most recheck_s long, for the one wake-up no protocol can save: that of a releaser
+// killed between its release and its FUTEX_WAKE.
 #include <atomic>
 #include <cstdint>
 
@@ -52,6 +54,10 @@ enum class AcquireStatus { taken, timed_out, owner_died };
 
 /// How often a robust waiter wakes to check whether the holder is still alive.
 inline constexpr double robust_poll_s = 0.05;
+/// How long any sleeper goes without looking at the word again: a releaser killed between its
+/// release and its wake-up call must not leave waiters asleep on a free lock or a positive
+/// count forever.
+inline constexpr double recheck_s = 0.1;
 
 /// Lock and RLock. Lives in shared memory; every field is address-free.
 ///

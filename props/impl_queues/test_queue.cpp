@@ -807,6 +807,43 @@ TEST(QueueReserve, WrapsAroundTheRingWithoutLosingData) {
   EXPECT_GT(next_get, 5000u);
 }
 
+TEST(QueueReserve, WhatFitsTheReserveNextToTheContentsIsAcceptedWhereverTheRingStands) {
+  MPC_CLAUSE("Q-MAX-6");
+  // Records are [8-byte header][payload][pad to 8]: a payload of reserve - 8 is the largest.
+  constexpr std::size_t kReserve = 64 * 1024;
+  mpref::Queue<mpref::Bytes> q(0, mpref::QueueOptions{kReserve});
+  for (std::size_t shift : {0UL, 8UL, 100UL, 4000UL, 4120UL, 40000UL, 65000UL}) {
+    SCOPED_TRACE("ring moved on by " + std::to_string(shift) + " bytes first");
+    q.put(mpref::Bytes(shift));
+    (void)q.get_nowait();
+    // The whole reserve, in an empty queue.
+    const mpref::Bytes whole(kReserve - 8, std::byte{9});
+    q.put(whole);
+    EXPECT_EQ(q.get_nowait(), whole);
+    // Two records that fill it exactly.
+    const mpref::Bytes a(1000, std::byte{1}), b(kReserve - 8 - 1000 - 8, std::byte{2});
+    q.put(a);
+    q.put(b);
+    EXPECT_NE(raised<mpref::CapacityError>([&] { q.put(mpref::Bytes{}); }).find("reserve exhausted"),
+              std::string::npos)
+        << "a full reserve takes nothing more";
+    EXPECT_EQ(q.get_nowait(), a);
+    EXPECT_EQ(q.get_nowait(), b);
+    // Again, and the first is taken while the second is queued: the pages given back behind
+    // the first must not be pages the second wrapped onto.
+    const mpref::Bytes c(20000, std::byte{3}), d(kReserve - 8 - 20008 - 8, std::byte{4});
+    q.put(c);
+    q.put(d);
+    EXPECT_EQ(q.get_nowait(), c);
+    EXPECT_EQ(q.get_nowait(), d);
+  }
+  // One byte more than the reserve can hold is refused up front, whatever the contents.
+  EXPECT_NE(raised<mpref::CapacityError>([&] { q.put(mpref::Bytes(kReserve - 7)); })
+                .find("does not fit in the queue's reserve of 65536 bytes"),
+            std::string::npos);
+  EXPECT_TRUE(q.empty());
+}
+
 TEST(QueueReserve, ReserveUnder64KiBIsAValueError) {
   EXPECT_NE(raised<mpref::ValueError>([] { mpref::Queue<int> q(0, mpref::QueueOptions{1000}); }),
             "<no exception>");

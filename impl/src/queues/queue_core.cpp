@@ -41,6 +41,12 @@ constexpr std::uint64_t record_size(std::uint64_t n) { return round_up(kHeader +
 /// position % capacity. Live records are [head, tail); the pages of [discarded, head) still
 /// hold consumed records and are given back in chunks. A put may use positions below
 /// discarded + capacity, so pages being given back never hold a record being written.
+///
+/// The ring is one page larger than the reserve: consumers give back whole pages only, so the
+/// page holding `head` stays in use and an empty ring has room for capacity - (head % page)
+/// bytes. With the spare page, whatever fits the reserve next to the contents (contents +
+/// record <= reserve, the contract) fits the ring, wherever the ring stands: tail + record <=
+/// head + reserve < round_down(head, page) + capacity.
 struct Produced {  // committed by producers, under the put lock
   std::uint64_t tail = 0;
   std::uint64_t puts = 0;  // successful puts, ever
@@ -68,11 +74,16 @@ struct alignas(kLine) GetSide {
 };
 
 struct QueueShared {
-  QueueShared(std::uint64_t max, std::uint64_t cap, bool join)
-      : maxsize(max), capacity(cap), discard_chunk(std::min(kDiscardChunk, cap / 4)), joinable(join) {}
+  QueueShared(std::uint64_t max, std::uint64_t res, bool join)
+      : maxsize(max),
+        reserve(res),
+        capacity(res + page_size()),
+        discard_chunk(std::min(kDiscardChunk, res / 4)),
+        joinable(join) {}
 
   const std::uint64_t maxsize;   // 0: unbounded
-  const std::uint64_t capacity;  // ring bytes, a multiple of the page size
+  const std::uint64_t reserve;   // what the contents may use, a multiple of the page size
+  const std::uint64_t capacity;  // ring bytes: reserve + one page
   const std::uint64_t discard_chunk;
   const bool joinable;
 
@@ -202,15 +213,15 @@ QueueCore::QueueCore(const Config& config) {
   if (config.reserve_bytes < kMinReserve)
     throw ValueError("mpref: a queue reserve must be at least " + std::to_string(kMinReserve) +
                      " bytes, got " + std::to_string(config.reserve_bytes));
-  const std::uint64_t cap = round_up(config.reserve_bytes, page_size());
+  const std::uint64_t reserve = round_up(config.reserve_bytes, page_size());
   const std::uint64_t max = config.maxsize > 0 ? static_cast<std::uint64_t>(config.maxsize) : 0;
   try {
     control_ = std::make_shared<SharedRegion>(sizeof(QueueShared));
-    data_ = std::make_shared<SharedRegion>(static_cast<std::size_t>(cap));
+    data_ = std::make_shared<SharedRegion>(static_cast<std::size_t>(reserve + page_size()));
   } catch (const boost::interprocess::interprocess_exception& e) {
-    throw OSError(std::string("mpref: cannot map a queue of ") + bytes(cap) + ": " + e.what());
+    throw OSError(std::string("mpref: cannot map a queue of ") + bytes(reserve) + ": " + e.what());
   }
-  s_ = ::new (control_->data()) QueueShared(max, cap, config.joinable);
+  s_ = ::new (control_->data()) QueueShared(max, reserve, config.joinable);
   ring_ = static_cast<std::byte*>(data_->data());
 }
 
@@ -219,9 +230,9 @@ template <class D>
                                                       D&& deadline) {
   const std::uint64_t cap = s_->capacity;
   const std::uint64_t rec = record_size(n);
-  if (n > cap || rec > cap)
+  if (n > s_->reserve || rec > s_->reserve)
     throw CapacityError("mpref queue: a message of " + bytes(n) +
-                        " does not fit in the queue's reserve of " + bytes(cap) +
+                        " does not fit in the queue's reserve of " + bytes(s_->reserve) +
                         " (make the queue with a larger QueueOptions::reserve_bytes)");
   PutSide& side = s_->put_side;
   {
@@ -235,10 +246,13 @@ template <class D>
           },
           deadline);
     }
+    // The reserve: contents + this record <= reserve, exactly. contents = tail - head and
+    // head >= discarded, so passing the first test proves it; failing it, a look at head
+    // decides (and then the ring has room too: see Produced).
     Produced p = s_->produced.owned();
-    if (p.tail + rec > side.seen_discarded + cap) [[unlikely]] {
+    if (p.tail + rec > side.seen_discarded + s_->reserve) [[unlikely]] {
       side.seen_discarded = s_->consumed.snapshot().discarded;
-      if (p.tail + rec > side.seen_discarded + cap) {
+      if (p.tail + rec > side.seen_discarded + s_->reserve) {
         // Consumers give pages back in chunks; take what lies behind them now. Lock order:
         // put then get (a consumer never takes the put lock).
         SideLock get_lock(s_->get_side);
@@ -246,10 +260,10 @@ template <class D>
         const std::uint64_t target = round_down(c.head, page_size());
         if (target > c.discarded) give_back(*s_, *data_, c, target);
         side.seen_discarded = c.discarded;
-        if (p.tail + rec > side.seen_discarded + cap)
+        if (p.tail - c.head + rec > s_->reserve)
           throw CapacityError("mpref queue: reserve exhausted: " + bytes(p.tail - c.head) +
                               " of messages are queued and a message of " + bytes(n) +
-                              " does not fit in the reserve of " + bytes(cap) +
+                              " does not fit in the reserve of " + bytes(s_->reserve) +
                               " (consume items first, or make the queue with a larger "
                               "QueueOptions::reserve_bytes)");
       }
@@ -368,7 +382,7 @@ bool QueueCore::join(const Deadline& d) {
 }
 
 std::int64_t QueueCore::maxsize() const noexcept { return static_cast<std::int64_t>(s_->maxsize); }
-std::size_t QueueCore::reserve_bytes() const noexcept { return static_cast<std::size_t>(s_->capacity); }
+std::size_t QueueCore::reserve_bytes() const noexcept { return static_cast<std::size_t>(s_->reserve); }
 
 std::size_t QueueCore::used_bytes() const {
   const BothSides b = read_both(*s_);

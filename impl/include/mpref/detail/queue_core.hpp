@@ -2,10 +2,10 @@
 // mpref/detail/queue_core.hpp: the shared-memory message ring behind Queue, JoinableQueue and
 // SimpleQueue (src/queues/queue_core.cpp).
 //
-// Layout: a small control mapping and a data mapping of `reserve` bytes of address space used
-// as a byte ring of records [8-byte length][payload][pad to 8]. The data mapping is
-// MAP_SHARED|MAP_ANONYMOUS and touched lazily, so only the pages that hold contents are
-// committed; consumers give the pages behind them back (MADV_REMOVE) every 256 KiB.
+// Layout: a small control mapping and a data mapping of `reserve` bytes (plus one page, see
+// queue_core.cpp) of address space used as a byte ring of records [8-byte length][payload][pad
+// to 8]. The data mapping is MAP_SHARED|MAP_ANONYMOUS and touched lazily, so only the pages
+// that hold contents are committed; consumers give the pages behind them back (MADV_REMOVE) every 256 KiB.
 //
 // Two sides: producers (put) and consumers (get, task_done) each have their own robust lock,
 // their own committed state (producers: tail and puts; consumers: head, gets, dones and

@@ -847,6 +847,11 @@ TEST(QueueReserve, WhatFitsTheReserveNextToTheContentsIsAcceptedWhereverTheRingS
 TEST(QueueReserve, ReserveUnder64KiBIsAValueError) {
   EXPECT_NE(raised<mpref::ValueError>([] { mpref::Queue<int> q(0, mpref::QueueOptions{1000}); }),
             "<no exception>");
+  // And one beyond any address space, before its size is rounded (and could wrap) at all.
+  for (std::size_t r : {(std::size_t{1} << 62) + 1, ~std::size_t{0}})
+    EXPECT_NE(raised<mpref::ValueError>([&] { mpref::Queue<int> q(0, mpref::QueueOptions{r}); })
+                  .find("at most 4611686018427387904"),
+              std::string::npos);
 }
 
 // ---- codecs --------------------------------------------------------------------------------

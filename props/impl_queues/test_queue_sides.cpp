@@ -240,3 +240,35 @@ TEST(QueueSides, AJoinAsleepIsNotStrandedByATaskDoneThatNeverWakesIt) {
   EXPECT_TRUE(joiner.join(qtest::kLong)) << "join() still asleep with no unfinished task";
   EXPECT_EQ(joiner.exitcode(), 0);
 }
+
+TEST(QueueSides, AJoinIsReleasedByAZeroEvenIfAPutRaisesTheCountBeforeItLooks) {
+  MPC_CLAUSE("JQ-9");
+  // As CPython's join() (a notify_all at zero releases it): the worker's task_done() makes the
+  // count 0 and its next put() raises it again before the joiner can look (the worker's wake-up
+  // is dropped, so the joiner only looks on its own, 100 ms later, when the count is 1 again).
+  mpref::JoinableQueue<int> q;
+  q.put(1);
+  (void)q.get_nowait();
+  Child joiner = Child::spawn([&] { q.join(); });
+  ASSERT_TRUE(wait_until_asleep(joiner.pid()));
+  Child worker = Child::spawn([&] {
+    CHILD_CHECK(drop_futex_wakes());
+    q.task_done();
+    q.put(2);
+  });
+  EXPECT_EQ(worker.finish(), 0);
+  EXPECT_TRUE(joiner.join(qtest::kLong)) << "join() missed the zero";
+  EXPECT_EQ(joiner.exitcode(), 0);
+  EXPECT_EQ(q.unfinished_tasks(), 1u);
+}
+
+TEST(QueueSides, AJoinIsNotReleasedByAZeroBeforeItWasCalled) {
+  MPC_CLAUSE("JQ-9");
+  mpref::JoinableQueue<int> q;
+  q.put(1);
+  q.task_done();  // 0 here, before the join
+  q.put(2);
+  const double t0 = qtest::now();
+  EXPECT_FALSE(q.join(qtest::kShort));
+  EXPECT_GE(qtest::now() - t0, qtest::kShort - 0.001);
+}

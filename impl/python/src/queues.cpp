@@ -176,8 +176,11 @@ class PyQueueCore {
   void task_done() { core().task_done(); }
   void join() {
     QueueCore& c = core();
-    if (wait_interruptibly(Deadline::forever(), [&c](const Deadline& slice) {
-          return c.join(slice);
+    // One mark for all the slices: a zero reached between two of them still counts.
+    const std::optional<std::uint64_t> mark = c.join_mark();
+    if (!mark) return;
+    if (wait_interruptibly(Deadline::forever(), [&c, m = *mark](const Deadline& slice) {
+          return c.join_since(m, slice);
         }) < 0)
       throw py::error_already_set();
   }

@@ -25,6 +25,7 @@ namespace {
 constexpr std::uint64_t kHeader = 8;                 // record header: payload length
 constexpr std::uint64_t kDiscardChunk = 256 * 1024;  // give pages back in steps of this
 constexpr std::size_t kMinReserve = 64 * 1024;
+constexpr std::size_t kMaxReserve = std::size_t{1} << 62;  // beyond any address space; no overflow
 constexpr std::size_t kLine = 64;  // cache line: each side's hot words on lines of their own
 
 std::uint64_t page_size() {
@@ -56,6 +57,7 @@ struct Consumed {  // committed by consumers, under the get lock
   std::uint64_t gets = 0;   // successful gets, ever
   std::uint64_t dones = 0;  // task_done() calls, ever (JoinableQueue)
   std::uint64_t discarded = 0;
+  std::uint64_t zeros = 0;  // times a task_done() made the unfinished count 0 (wakes join())
 };
 
 /// One side's lock, and what it last read of the other side. The "seen" words are lower bounds
@@ -120,6 +122,7 @@ class SideLock {
     m_.unlock();
     held_ = false;
   }
+
 
  private:
   SharedMutex& m_;
@@ -210,9 +213,10 @@ template <class Timeout, class Ready, class D>
 }  // namespace
 
 QueueCore::QueueCore(const Config& config) {
-  if (config.reserve_bytes < kMinReserve)
+  if (config.reserve_bytes < kMinReserve || config.reserve_bytes > kMaxReserve)
     throw ValueError("mpref: a queue reserve must be at least " + std::to_string(kMinReserve) +
-                     " bytes, got " + std::to_string(config.reserve_bytes));
+                     " bytes and at most " + std::to_string(kMaxReserve) + ", got " +
+                     std::to_string(config.reserve_bytes));
   const std::uint64_t reserve = round_up(config.reserve_bytes, page_size());
   const std::uint64_t max = config.maxsize > 0 ? static_cast<std::uint64_t>(config.maxsize) : 0;
   try {
@@ -359,7 +363,13 @@ void QueueCore::task_done() {
     if (c.dones >= puts) throw ValueError("task_done() called too many times");
     ++c.dones;
     s_->consumed.commit(c);
-    now_zero = c.dones == puts;
+    // Zero now? dones cannot move while we hold the get lock, so a read of puts after the
+    // commit that equals it proves an instant at which the count was 0: record it for join().
+    if (c.dones == puts && s_->produced.snapshot().puts == c.dones) {
+      ++c.zeros;
+      s_->consumed.commit(c);
+      now_zero = true;
+    }
   }
   if (now_zero) s_->all_done.notify();
 }
@@ -371,14 +381,28 @@ std::uint64_t QueueCore::unfinished() const {
   return s_->produced.snapshot().puts - dones;
 }
 
-bool QueueCore::join(const Deadline& d) {
+std::optional<std::uint64_t> QueueCore::join_mark() {
+  // Under the get lock: a task_done()'s commit, its look at puts and its `zeros` bump are one
+  // step for us, so a later bump proves a zero after this mark, never one before it.
+  SideLock lock(s_->get_side);
+  const Consumed c = s_->consumed.owned();
+  if (s_->produced.snapshot().puts == c.dones) return std::nullopt;
+  return c.zeros;
+}
+
+bool QueueCore::join_since(std::uint64_t mark, const Deadline& d) {
   for (;;) {
-    if (unfinished() == 0) return true;
-    if (d.expired()) return false;
     const std::uint32_t seen = s_->all_done.prepare_wait();
-    if (unfinished() == 0) return true;
+    const Consumed c = s_->consumed.snapshot();
+    if (c.zeros != mark || s_->produced.snapshot().puts == c.dones) return true;
+    if (d.expired()) return false;
     (void)s_->all_done.wait(seen, d.capped(kRecheckS));  // see wait_until_ready()
   }
+}
+
+bool QueueCore::join(const Deadline& d) {
+  const std::optional<std::uint64_t> mark = join_mark();
+  return !mark || join_since(*mark, d);
 }
 
 std::int64_t QueueCore::maxsize() const noexcept { return static_cast<std::int64_t>(s_->maxsize); }

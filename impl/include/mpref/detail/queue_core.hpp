@@ -43,7 +43,8 @@ class QueueCore {
     bool joinable = false;                        // count unfinished tasks
   };
 
-  /// Throws OSError when the mappings cannot be made, ValueError for a reserve under 64 KiB.
+  /// Throws OSError when the mappings cannot be made, ValueError for a reserve under 64 KiB or
+  /// beyond any address space (over 2^62 bytes).
   explicit QueueCore(const Config& config);
 
   /// Appends a message of n bytes. Waits while the queue holds maxsize items, until `d`.
@@ -60,7 +61,9 @@ class QueueCore {
   using Sink = void* (*)(void* ctx, std::size_t n);
 
   /// Takes the oldest message into sink(ctx, n) and returns n. Waits while empty, until `d`.
-  /// Throws Empty when still empty at the deadline.
+  /// Throws Empty when still empty at the deadline. Waits for another consumer's get() in
+  /// progress whatever the deadline (that is what makes get_nowait() exact after a put; CPython
+  /// raises Empty when another reader holds its lock).
   std::size_t get(Sink sink, void* ctx, const Deadline& d);
   /// As get(sink, ctx, Deadline::from(block, timeout)), reading the clock only if it must wait
   /// (see put()).
@@ -73,8 +76,15 @@ class QueueCore {
   /// JoinableQueue: decrements the unfinished count; ValueError('task_done() called too many
   /// times') at 0.
   void task_done();
-  /// JoinableQueue: waits until the unfinished count is 0 or `d` passes; returns whether it is 0.
+  /// JoinableQueue: waits until the unfinished count is 0 or `d` passes; returns whether it
+  /// was 0 at some instant during the call. As in CPython, a count that reaches 0 while join()
+  /// waits releases it even if a put() raises it again before join() looks.
   bool join(const Deadline& d);
+  /// join() in steps (for callers that wait in slices): join_mark() returns nullopt when the
+  /// count is 0 now, else a mark; join_since(mark, d) then waits as join() would have, for a
+  /// zero after the mark.
+  [[nodiscard]] std::optional<std::uint64_t> join_mark();
+  bool join_since(std::uint64_t mark, const Deadline& d);
   [[nodiscard]] std::uint64_t unfinished() const;
 
   [[nodiscard]] std::int64_t maxsize() const noexcept;  // 0 when unbounded

@@ -20,8 +20,9 @@ namespace mpconform::testing {
 /// From now on, in the calling process only, every FUTEX_WAKE on a shared futex returns 0
 /// ("woke nobody") without waking anybody: what a process killed right after committing an
 /// operation, before its wake-up call, leaves behind. Returns false if the filter could not be
-/// installed. (A seccomp filter on syscall futex with op == FUTEX_WAKE; private wakes, which
-/// glibc and the sanitizers use for their own locks, are untouched.)
+/// installed. (A seccomp filter on syscall futex with op == FUTEX_WAKE, the call mpref's
+/// futex_wake() in mpref/detail/futex.hpp makes; private wakes, which glibc and the sanitizers
+/// use for their own locks, are untouched.)
 inline bool drop_futex_wakes() {
   sock_filter filter[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),

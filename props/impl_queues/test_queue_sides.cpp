@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "clause.hpp"
 #include "fault_injection.hpp"
@@ -189,39 +190,41 @@ TEST(QueueSides, APutDoesNotWaitForAConsumerStuckHoldingTheGetLock) {
 
 // ---- a notifier that dies between its commit and its wake-up --------------------------------
 
-using mpconform::testing::drop_futex_wakes;
-
 namespace {
-bool wait_until_asleep(pid_t pid) { return mpconform::testing::wait_until_asleep(pid, qtest::kLong); }
+
+/// Runs `sleeper` in a child until it is asleep in its wait, then `waker` in another child
+/// whose wake-up calls are all dropped (as if it died right before them): the sleeper must
+/// still finish, by looking again on its own, soon.
+template <class S, class W>
+void expect_released_without_a_wakeup(S&& sleeper, W&& waker, const char* still_asleep) {
+  Child s = Child::spawn(std::forward<S>(sleeper));
+  ASSERT_TRUE(mpconform::testing::wait_until_asleep(s.pid(), qtest::kLong));
+  Child w = Child::spawn([&] {
+    CHILD_CHECK(mpconform::testing::drop_futex_wakes());
+    waker();
+  });
+  EXPECT_EQ(w.finish(), 0);
+  EXPECT_TRUE(s.join(qtest::kLong)) << still_asleep;
+  EXPECT_EQ(s.exitcode(), 0);
+}
+
 }  // namespace
 
 TEST(QueueSides, AGetAsleepIsNotStrandedByAProducerThatNeverWakesIt) {
   MPC_CLAUSE("Q-TERM-4");
   mpref::Queue<int> q;
-  Child consumer = Child::spawn([&] { CHILD_CHECK(q.get() == 7); });  // no timeout
-  ASSERT_TRUE(wait_until_asleep(consumer.pid()));
-  Child producer = Child::spawn([&] {
-    CHILD_CHECK(drop_futex_wakes());
-    q.put(7);
-  });
-  EXPECT_EQ(producer.finish(), 0);
-  EXPECT_TRUE(consumer.join(qtest::kLong)) << "get() still asleep with an item in the queue";
-  EXPECT_EQ(consumer.exitcode(), 0);
+  expect_released_without_a_wakeup([&] { CHILD_CHECK(q.get() == 7); },  // no timeout
+                                   [&] { q.put(7); },
+                                   "get() still asleep with an item in the queue");
 }
 
 TEST(QueueSides, APutAsleepOnAFullQueueIsNotStrandedByAConsumerThatNeverWakesIt) {
   MPC_CLAUSE("Q-TERM-4");
   mpref::Queue<int> q(1);
   q.put(1);
-  Child producer = Child::spawn([&] { q.put(2); });  // full: sleeps, no timeout
-  ASSERT_TRUE(wait_until_asleep(producer.pid()));
-  Child consumer = Child::spawn([&] {
-    CHILD_CHECK(drop_futex_wakes());
-    CHILD_CHECK(q.get_nowait() == 1);
-  });
-  EXPECT_EQ(consumer.finish(), 0);
-  EXPECT_TRUE(producer.join(qtest::kLong)) << "put() still asleep on a queue with room";
-  EXPECT_EQ(producer.exitcode(), 0);
+  expect_released_without_a_wakeup([&] { q.put(2); },  // full: sleeps, no timeout
+                                   [&] { CHILD_CHECK(q.get_nowait() == 1); },
+                                   "put() still asleep on a queue with room");
   EXPECT_EQ(q.get_nowait(), 2);
 }
 
@@ -230,15 +233,9 @@ TEST(QueueSides, AJoinAsleepIsNotStrandedByATaskDoneThatNeverWakesIt) {
   mpref::JoinableQueue<int> q;
   q.put(1);
   (void)q.get_nowait();
-  Child joiner = Child::spawn([&] { q.join(); });  // no timeout
-  ASSERT_TRUE(wait_until_asleep(joiner.pid()));
-  Child worker = Child::spawn([&] {
-    CHILD_CHECK(drop_futex_wakes());
-    q.task_done();
-  });
-  EXPECT_EQ(worker.finish(), 0);
-  EXPECT_TRUE(joiner.join(qtest::kLong)) << "join() still asleep with no unfinished task";
-  EXPECT_EQ(joiner.exitcode(), 0);
+  expect_released_without_a_wakeup([&] { q.join(); },  // no timeout
+                                   [&] { q.task_done(); },
+                                   "join() still asleep with no unfinished task");
 }
 
 TEST(QueueSides, AJoinIsReleasedByAZeroEvenIfAPutRaisesTheCountBeforeItLooks) {
@@ -249,16 +246,12 @@ TEST(QueueSides, AJoinIsReleasedByAZeroEvenIfAPutRaisesTheCountBeforeItLooks) {
   mpref::JoinableQueue<int> q;
   q.put(1);
   (void)q.get_nowait();
-  Child joiner = Child::spawn([&] { q.join(); });
-  ASSERT_TRUE(wait_until_asleep(joiner.pid()));
-  Child worker = Child::spawn([&] {
-    CHILD_CHECK(drop_futex_wakes());
-    q.task_done();
-    q.put(2);
-  });
-  EXPECT_EQ(worker.finish(), 0);
-  EXPECT_TRUE(joiner.join(qtest::kLong)) << "join() missed the zero";
-  EXPECT_EQ(joiner.exitcode(), 0);
+  expect_released_without_a_wakeup([&] { q.join(); },
+                                   [&] {
+                                     q.task_done();
+                                     q.put(2);
+                                   },
+                                   "join() missed the zero");
   EXPECT_EQ(q.unfinished_tasks(), 1u);
 }
 

@@ -10,7 +10,6 @@
 #include <string_view>
 
 #include <fcntl.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -20,18 +19,6 @@ namespace mpref {
 namespace detail {
 
 namespace {
-
-// FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC deadline (nullptr: none), which is what
-// Deadline provides. Not FUTEX_PRIVATE_FLAG: the word is shared between processes.
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, const timespec* abs) {
-  // EAGAIN (the word changed), EINTR, ETIMEDOUT: every caller re-checks in a loop.
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_BITSET, expected, abs,
-          nullptr, FUTEX_BITSET_MATCH_ANY);
-}
-
-void futex_wake(std::atomic<std::uint32_t>& word, int n) {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, n, nullptr, nullptr, 0);
-}
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)

@@ -24,12 +24,9 @@
 #include <cstdint>
 
 #include "mpref/detail/deadline.hpp"
+#include "mpref/detail/futex.hpp"
 
 namespace mpref::detail {
-
-static_assert(std::atomic<std::uint32_t>::is_always_lock_free &&
-                  sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t),
-              "a futex word must be a plain 32-bit integer");
 
 /// The calling thread as (pid, kernel tid). Cached per thread (the hot paths make no
 /// getpid()/gettid() syscall) and reset in a forked child by a pthread_atfork handler.

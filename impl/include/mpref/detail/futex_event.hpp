@@ -21,16 +21,12 @@
 // forever (checked on this glibc 2.36: the third signal after a killed waiter hangs). Queue
 // consumers are routinely killed while waiting (daemonic consumers at exit).
 #include <atomic>
-#include <cerrno>
 #include <climits>
 #include <cstdint>
 #include <ctime>
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include "mpref/detail/deadline.hpp"
+#include "mpref/detail/futex.hpp"
 
 namespace mpref::detail {
 
@@ -62,11 +58,7 @@ class FutexEvent {
       ts = d.abs_monotonic();
       abs = &ts;
     }
-    // FUTEX_WAIT_BITSET takes an absolute CLOCK_MONOTONIC time; no FUTEX_PRIVATE_FLAG: the
-    // word lives in a MAP_SHARED mapping used by several processes.
-    const long rc = syscall(SYS_futex, seq_word(), FUTEX_WAIT_BITSET, seen, abs, nullptr,
-                            FUTEX_BITSET_MATCH_ANY);
-    return !(rc == -1 && errno == ETIMEDOUT);
+    return futex_wait(seq_, seen, abs);
   }
 
   /// Requires: the state change is committed (stored) before the call. Wakes every waiter
@@ -76,7 +68,7 @@ class FutexEvent {
     if (waiting_.load(std::memory_order_relaxed) == 0) return;
     waiting_.store(0, std::memory_order_seq_cst);
     seq_.fetch_add(1, std::memory_order_seq_cst);
-    syscall(SYS_futex, seq_word(), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+    futex_wake(seq_, INT_MAX);
   }
 
   /// Whether some waiter has announced itself and not been notified since (tests).
@@ -85,14 +77,8 @@ class FutexEvent {
   }
 
  private:
-  std::uint32_t* seq_word() noexcept { return reinterpret_cast<std::uint32_t*>(&seq_); }
-
   std::atomic<std::uint32_t> seq_{0};      // futex word: bumped by each notify that wakes
   std::atomic<std::uint32_t> waiting_{0};  // 1: someone may sleep on seq_
 };
-
-static_assert(sizeof(std::atomic<std::uint32_t>) == sizeof(std::uint32_t) &&
-                  std::atomic<std::uint32_t>::is_always_lock_free,
-              "a futex word must be a plain 32-bit integer");
 
 }  // namespace mpref::detail

@@ -1,9 +1,12 @@
 // mpconform: runs the property suite against a backend (the reference, a mutant, or a plugin).
 //
-//   mpconform run [--backend NAME] [--property P ...] [--scenarios N | --seconds S] [--seed N]
-//                 [--json FILE] [--junit FILE] [--scenario-file FILE] [--no-shrink]
+//   mpconform run [--backend NAME] [--profile reference|cpython] [--property P ...]
+//                 [--scenarios N | --seconds S] [--seed N] [--json FILE] [--junit FILE]
+//                 [--scenario-file FILE] [--no-shrink] [--history-dir DIR]
 //   mpconform backends
-//   mpconform mutants [--seconds-per-mutant S] [--seed N] [--json FILE] [--junit FILE]
+//   mpconform properties
+//   mpconform plan --property P --seed N | --scenario-file FILE     (print the plan as JSON)
+//   mpconform mutants [--python | --python-only] [--seconds-per-mutant S] [--seed N] [--json F]
 //
 // Exit codes: 0 every property passed (or every mutant was caught), 1 a property failed (a
 // mutant survived), 2 a bad command line (one line on stderr saying why).
@@ -25,6 +28,9 @@
 #include <nlohmann/json.hpp>
 
 #include "mpconform/backend.hpp"
+#include "mpconform/executor.hpp"
+#include "mpconform/fuzz.hpp"
+#include "mpconform/property.hpp"
 #include "mpconform/history.hpp"
 #include "mpconform/runner.hpp"
 #include "mpconform/scenario.hpp"
@@ -45,114 +51,73 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-bool failed(ScenarioVerdict v) {
-  return v == ScenarioVerdict::fail || v == ScenarioVerdict::hang || v == ScenarioVerdict::error;
-}
 
-struct Budget {
-  std::optional<std::uint64_t> scenarios;  // per property
-  std::optional<double> seconds;           // per property
-};
-
-// Runs `s` up to `tries` times; returns the first failing result, if any.
-std::optional<ScenarioResult> fails_within(Backend& b, const Scenario& s, int tries, const RunOptions& o) {
-  for (int i = 0; i < tries; ++i) {
-    ScenarioResult r = run_scenario(b, s, o);
-    if (failed(r.verdict)) return r;
-  }
-  return std::nullopt;
-}
-
-// Re-runs a failure and shrinks it: smaller variants are tried (each a few times, since a race
-// may not repeat) and kept while they still fail.
-void confirm_and_shrink(Backend& b, const Scenario& s, const RunOptions& o, bool confirm,
-                        bool shrink, PropertyReport& rep) {
-  const int kReruns = confirm ? 3 : 0;
-  int repeats = 0;
-  for (int i = 0; i < kReruns; ++i) repeats += failed(run_scenario(b, s, o).verdict) ? 1 : 0;
-  rep.failure->reruns = kReruns;
-  rep.failure->reruns_failed = repeats;
-  if (!shrink) return;
-  Scenario current = s;
-  int budget = 24;  // scenario runs spent on shrinking
-  const double stop = now_s() + 20.0;
-  for (bool improved = true; improved && budget > 0 && now_s() < stop;) {
-    improved = false;
-    for (const Scenario& c : smaller(current)) {
-      if (budget <= 0 || now_s() >= stop) break;
-      const int tries = std::min(3, budget);
-      budget -= tries;
-      if (auto r = fails_within(b, c, tries, o)) {
-        current = c;
-        rep.failure->shrunk = c;
-        rep.failure->shrunk_result = std::move(*r);
-        improved = true;
-        break;
-      }
-    }
-  }
-}
-
-PropertyReport run_property(Backend& b, const std::string& backend_spec, Property p,
-                            const Budget& budget, std::uint64_t base_seed, const GenLimits& limits,
-                            const std::optional<Scenario>& fixed, const std::string& fixed_file,
-                            bool confirm, bool shrink) {
-  PropertyReport rep;
-  rep.property = p;
-  rep.clauses = property_clauses(p);
-  RunOptions o;
-  o.keep_history_when_passing = false;
-  const double t0 = now_s();
-  for (std::uint64_t k = 0;; ++k) {
-    if (budget.scenarios && k >= *budget.scenarios) break;
-    if (!budget.scenarios && budget.seconds && k > 0 && now_s() - t0 >= *budget.seconds) break;
-    const Scenario s = fixed ? *fixed : generate(p, base_seed + k, limits);
-    ScenarioResult r = run_scenario(b, s, o);
-    ++rep.scenarios;
-    rep.processes += process_count(s);
-    rep.scenario_seconds += r.total_s;
-    if (r.verdict == ScenarioVerdict::unknown) {
-      ++rep.unknown;
-      if (rep.unknown_example.empty()) rep.unknown_example = r.message;
-    }
-    if (failed(r.verdict)) {
-      rep.failure = FailureReport{};
-      rep.failure->scenario = s;
-      rep.failure->result = std::move(r);
-      rep.failure->time_to_catch_s = now_s() - t0;
-      rep.failure->replay = replay_command(backend_spec, p, s.seed, limits, fixed_file);
-      confirm_and_shrink(b, s, o, confirm, shrink && !fixed, rep);
-      break;
-    }
-  }
-  rep.seconds = now_s() - t0;
-  return rep;
-}
-
-std::vector<Property> parse_properties(const std::vector<std::string>& names) {
-  std::vector<Property> out;
+std::vector<std::string> parse_properties(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  auto all = [&] {
+    for (const Property* p : all_properties()) out.emplace_back(p->name());
+  };
   for (const std::string& n : names) {
     if (n == "all") {
-      out.assign(all_properties().begin(), all_properties().end());
+      out.clear();
+      all();
       continue;
     }
-    const auto p = property_from_string(n);
-    if (!p) {
-      std::string known;
-      for (Property q : all_properties()) known += fmt::format("{}{}", known.empty() ? "" : ", ", to_string(q));
-      throw Usage(fmt::format("unknown property '{}' (known: {})", n, known));
+    try {
+      (void)property_named(n);
+    } catch (const std::invalid_argument& e) {
+      throw Usage(e.what());
     }
-    if (std::find(out.begin(), out.end(), *p) == out.end()) out.push_back(*p);
+    if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
   }
-  if (out.empty()) out.assign(all_properties().begin(), all_properties().end());
+  if (out.empty()) all();
   return out;
 }
 
-std::unique_ptr<Backend> open_backend(const std::string& spec) {
+// The Python mutants: props/pymutants/mpc_mutant_*.py, each naming the property that must
+// catch it on a line `MPCONFORM_PROPERTY = "name"`.
+std::vector<BackendInfo> python_mutants() {
+  std::vector<BackendInfo> out;
+  const PythonSetup py = python_setup();
+  std::error_code ec;
+  for (const std::string& dir : py.path)
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string file = e.path().filename().string();
+      if (!file.starts_with("mpc_mutant_") || !file.ends_with(".py")) continue;
+      std::ifstream in(e.path());
+      std::string line, doc;
+      BackendInfo info;
+      info.name = "python:" + file.substr(0, file.size() - 3);
+      info.mutant = true;
+      while (std::getline(in, line)) {
+        if (doc.empty() && line.starts_with("\"\"\"Mutant: ")) doc = line.substr(11);
+        const std::string key = "MPCONFORM_PROPERTY = \"";
+        if (line.starts_with(key)) info.caught_by = line.substr(key.size(), line.find('"', key.size()) - key.size());
+      }
+      info.description = doc;
+      if (!info.caught_by.empty()) out.push_back(info);
+    }
+  std::sort(out.begin(), out.end(), [](const BackendInfo& a, const BackendInfo& b) { return a.name < b.name; });
+  return out;
+}
+
+std::unique_ptr<Executor> open_executor(const std::string& spec) {
   try {
-    return make_backend(spec);
+    return make_executor(spec);
   } catch (const std::invalid_argument& e) {
     throw Usage(e.what());
+  }
+}
+
+Scenario read_scenario_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw Usage(fmt::format("cannot read scenario file {}", path));
+  try {
+    return scenario_from_json(nlohmann::json::parse(in));
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    throw Usage(fmt::format("bad scenario file {}: {}", path, what));
   }
 }
 
@@ -198,8 +163,14 @@ int main(int argc, char** argv) {
   std::string json_path, junit_path, scenario_file;
   bool no_shrink = false;
   GenLimits limits;
+  std::optional<std::string> profile_opt;
   run->add_option("--backend", backend_opt,
-                  "reference (default; or $MPCONFORM_BACKEND), mutant:<name>, or a plugin .so path");
+                  "reference (default; or $MPCONFORM_BACKEND), mutant:<name>, a plugin .so path, or "
+                  "python:MODULE (any module with the multiprocessing API)");
+  run->add_option("--profile", profile_opt,
+                  "legality to judge by: reference (exact where CPython is racy; default for C++ "
+                  "backends) or cpython (default for python:MODULE)")
+;
   run->add_option("--property", properties, "a property to run (repeatable; default: all)");
   auto* sc = run->add_option("--scenarios", scenarios, "scenarios per property (default 20)");
   auto* se = run->add_option("--seconds", seconds_opt, "seconds per property instead of a count");
@@ -213,11 +184,20 @@ int main(int argc, char** argv) {
   std::string history_dir;
   run->add_option("--history-dir", history_dir,
                   "write the history of each failing scenario there (<property>-seed<S>.jsonl)");
-  run->add_option("--max-processes", limits.max_processes, "generator: processes of each kind (1-8)");
-  run->add_option("--max-items", limits.max_items, "generator: items per producer (1-64)");
-  run->add_option("--max-delay-us", limits.max_delay_us, "generator: injected delays (us)");
+  run->add_option("--max-processes", limits.max_processes, "generator: processes of each kind (1-8)")
+      ->check(CLI::Range(1, 8));
+  run->add_option("--max-items", limits.max_items, "generator: items per producer (1-64)")->check(CLI::Range(1, 64));
+  run->add_option("--max-delay-us", limits.max_delay_us, "generator: injected delays (us, 0-100000)")
+      ->check(CLI::Range(0, 100000));
 
   CLI::App* backends = app.add_subcommand("backends", "list the built-in backends and mutants");
+  CLI::App* props_cmd = app.add_subcommand("properties", "list the properties and the clauses each checks");
+  CLI::App* plan_cmd = app.add_subcommand("plan", "print the plan (executor protocol JSON) of a scenario");
+  std::string plan_property, plan_file;
+  std::uint64_t plan_seed = 0;
+  plan_cmd->add_option("--property", plan_property, "the property");
+  plan_cmd->add_option("--seed", plan_seed, "the scenario's seed");
+  plan_cmd->add_option("--scenario-file", plan_file, "a scenario saved as JSON instead");
 
   CLI::App* mutants = app.add_subcommand("mutants", "run every mutant; fail if one survives");
   double per_mutant = 30.0;
@@ -227,6 +207,9 @@ int main(int argc, char** argv) {
   mutants->add_option("--seed", mseed, "seed of the first scenario");
   mutants->add_option("--json", mjson, "write a JSON report");
   mutants->add_option("--junit", mjunit, "write a JUnit XML report");
+  bool with_python = false, only_python = false;
+  mutants->add_flag("--python", with_python, "also the Python mutants (props/pymutants, as python:MODULE)");
+  mutants->add_flag("--python-only", only_python, "only the Python mutants");
 
   try {
     app.parse(argc, argv);
@@ -252,7 +235,32 @@ int main(int argc, char** argv) {
     for (const std::string* out : {&json_path, &junit_path, &mjson, &mjunit}) prepare_output(*out);
     prepare_output(history_dir, true);
     if (backends->parsed()) {
-      print_backends(std::cout, builtin_backends());
+      std::vector<BackendInfo> all = builtin_backends();
+      for (BackendInfo& m : python_mutants()) all.push_back(m);
+      print_backends(std::cout, all);
+      return 0;
+    }
+    if (props_cmd->parsed()) {
+      for (const Property* p : all_properties()) {
+        std::string clauses;
+        for (std::string_view c : p->clauses()) clauses += fmt::format("{}{}", clauses.empty() ? "" : " ", c);
+        std::cout << fmt::format("{:<9} {}\n          clauses: {}\n", p->name(), p->summary(), clauses);
+      }
+      return 0;
+    }
+    if (plan_cmd->parsed()) {
+      Scenario s;
+      if (!plan_file.empty()) {
+        s = read_scenario_file(plan_file);
+      } else {
+        if (plan_property.empty()) throw Usage("plan: --property or --scenario-file is required");
+        try {
+          s = generate(plan_property, plan_seed);
+        } catch (const std::invalid_argument& e) {
+          throw Usage(e.what());
+        }
+      }
+      std::cout << to_json(property_named(s.property).plan(s.params)).dump(1) << "\n";
       return 0;
     }
 
@@ -262,14 +270,21 @@ int main(int argc, char** argv) {
       std::vector<MutantReport> reports;
       std::cout << fmt::format("mpconform mutants: seed {}, at most {:.0f} s per mutant\n", seed, per_mutant);
       std::cout.flush();
-      for (const BackendInfo& info : builtin_backends()) {
-        if (!info.mutant) continue;
-        auto b = open_backend(info.name);
-        const Property p = *property_from_string(info.caught_by);
-        Budget budget;
-        budget.seconds = per_mutant;
-        PropertyReport r = run_property(*b, info.name, p, budget, seed, GenLimits{}, std::nullopt, "",
-                                        /*confirm=*/false, /*shrink=*/false);
+      std::vector<BackendInfo> list;
+      if (!only_python)
+        for (const BackendInfo& info : builtin_backends())
+          if (info.mutant) list.push_back(info);
+      if (with_python || only_python)
+        for (const BackendInfo& info : python_mutants()) list.push_back(info);
+      for (const BackendInfo& info : list) {
+        auto e = open_executor(info.name);
+        FuzzOptions o;
+        o.seconds = per_mutant;
+        o.seed = seed;
+        o.backend_spec = info.name;
+        o.confirm_reruns = 0;
+        o.shrink = false;
+        PropertyReport r = fuzz_property(*e, info.caught_by, o);
         MutantReport m{info, std::move(r)};
         print_mutant_line(std::cout, m);
         std::cout.flush();
@@ -286,43 +301,44 @@ int main(int argc, char** argv) {
     // run
     if (scenarios && *scenarios <= 0) throw Usage(fmt::format("--scenarios must be >= 1, not {}", *scenarios));
     if (seconds_opt && !(*seconds_opt > 0)) throw Usage(fmt::format("--seconds must be > 0, not {}", *seconds_opt));
-    if (limits.max_processes < 1 || limits.max_processes > 8) throw Usage("--max-processes must be 1..8");
-    if (limits.max_items < 1 || limits.max_items > 64) throw Usage("--max-items must be 1..64");
-    if (limits.max_delay_us > 100000) throw Usage("--max-delay-us must be <= 100000");
-    std::vector<Property> props = parse_properties(properties);
+    std::vector<std::string> props = parse_properties(properties);
     std::optional<Scenario> fixed;
     if (!scenario_file.empty()) {
-      std::ifstream in(scenario_file);
-      if (!in) throw Usage(fmt::format("cannot read scenario file {}", scenario_file));
-      try {
-        fixed = scenario_from_json(nlohmann::json::parse(in));
-      } catch (const std::exception& e) {
-        std::string what = e.what();
-        std::replace(what.begin(), what.end(), '\n', ' ');
-        throw Usage(fmt::format("bad scenario file {}: {}", scenario_file, what));
-      }
-      props = {fixed->property()};
+      fixed = read_scenario_file(scenario_file);
+      props = {fixed->property};
     }
     const std::string spec = backend_spec(backend_opt);
-    auto b = open_backend(spec);
-    Budget budget;
+    auto executor = open_executor(spec);
+    FuzzOptions o;
     if (seconds_opt)
-      budget.seconds = *seconds_opt;
+      o.seconds = *seconds_opt;
     else  // a scenario file runs once unless asked to repeat it (a race may need several runs)
-      budget.scenarios = static_cast<std::uint64_t>(scenarios.value_or(fixed ? 1 : 20));
-    const std::uint64_t seed = fixed ? fixed->seed : seed_opt.value_or(random_seed());
+      o.scenarios = static_cast<std::uint64_t>(scenarios.value_or(fixed ? 1 : 20));
+    o.seed = fixed ? fixed->seed : seed_opt.value_or(random_seed());
+    o.limits = limits;
+    o.fixed = fixed;
+    o.fixed_file = scenario_file;
+    o.backend_spec = spec;
+    o.shrink = !no_shrink;
+    if (profile_opt) try {
+        o.run.profile = profile_from_string(*profile_opt);
+      } catch (const std::invalid_argument& e) {
+        throw Usage(fmt::format("--profile: {}", e.what()));
+      }
+    const std::uint64_t seed = o.seed;
 
     SuiteReport suite;
-    suite.backend = b->name();
+    suite.backend = executor->name();
+    suite.profile = o.run.profile.value_or(executor->default_profile());
     suite.backend_spec = spec;
     suite.seed = seed;
-    suite.budget = budget.scenarios ? fmt::format("{} scenarios per property", *budget.scenarios)
-                                    : fmt::format("{:.1f} s per property", *budget.seconds);
+    suite.budget = o.scenarios ? fmt::format("{} scenarios per property", *o.scenarios)
+                               : fmt::format("{:.1f} s per property", *o.seconds);
     print_suite_header(std::cout, suite);
     std::cout.flush();
     const double t0 = now_s();
-    for (Property p : props) {
-      suite.properties.push_back(run_property(*b, spec, p, budget, seed, limits, fixed, scenario_file, true, !no_shrink));
+    for (const std::string& p : props) {
+      suite.properties.push_back(fuzz_property(*executor, p, o));
       print_property_line(std::cout, suite.properties.back());
       std::cout.flush();
     }
@@ -331,7 +347,7 @@ int main(int argc, char** argv) {
     if (!history_dir.empty())
       for (const PropertyReport& r : suite.properties)
         if (r.failure) {
-          const std::string path = fmt::format("{}/{}-seed{}.jsonl", history_dir, to_string(r.property),
+          const std::string path = fmt::format("{}/{}-seed{}.jsonl", history_dir, r.property,
                                                r.failure->scenario.seed);
           save_history(path, r.failure->result.history);
           std::cout << "history: " << path << "\n";

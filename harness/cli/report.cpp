@@ -17,15 +17,6 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
-std::string shell_quote(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:/=+,") ==
-                        std::string::npos)
-    return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -51,14 +42,15 @@ double rate(const PropertyReport& r) {
 
 std::string failure_text(const PropertyReport& r) {
   const FailureReport& f = *r.failure;
-  std::string t = fmt::format("{} {}: {} on scenario seed {} ({})\n", to_string(r.property),
+  std::string t = fmt::format("{} {}: {} on scenario seed {} ({})\n", r.property,
                               to_string(f.result.verdict), f.result.clause.empty() ? "-" : f.result.clause,
                               f.scenario.seed, describe(f.scenario));
   t += "  " + f.result.message + "\n";
   if (f.reruns > 0) t += fmt::format("  failed again in {} of {} re-runs\n", f.reruns_failed, f.reruns);
   if (f.shrunk) {
-    t += fmt::format("  shrunk to: {} ({} {})\n", describe(*f.shrunk), to_string(f.shrunk_result.verdict),
-                     f.shrunk_result.clause);
+    t += fmt::format("  shrunk in {} runs ({:.1f} s) to: {} ({}{}{})\n", f.shrink_runs, f.shrink_s,
+                     describe(*f.shrunk), to_string(f.shrunk_result.verdict),
+                     f.shrunk_result.clause.empty() ? "" : " ", f.shrunk_result.clause);
     t += "  shrunk scenario (save as a file, replay with --scenario-file): " + to_json(*f.shrunk).dump() + "\n";
   }
   t += "  replay: " + f.replay + "\n";
@@ -71,7 +63,8 @@ nlohmann::json result_json(const ScenarioResult& r) {
 }
 
 nlohmann::json property_json(const PropertyReport& r) {
-  nlohmann::json j{{"property", to_string(r.property)},
+  nlohmann::json j{{"property", r.property},
+                   {"profile", to_string(r.profile)},
                    {"clauses", r.clauses},
                    {"scenarios", r.scenarios},
                    {"processes", r.processes},
@@ -94,7 +87,16 @@ nlohmann::json property_json(const PropertyReport& r) {
         if (i < f.result.history.ops.size()) w.push_back(to_json(f.result.history.ops[i]));
       fj["window_ops"] = w;
     }
+    if (f.result.verdict == ScenarioVerdict::crash || f.result.verdict == ScenarioVerdict::hang) {
+      nlohmann::json ps = nlohmann::json::array();
+      for (const ProcessReport& p : f.result.processes)
+        ps.push_back({{"process", p.process}, {"pid", p.pid}, {"role", p.role},
+                      {"status", p.status ? nlohmann::json(*p.status) : nlohmann::json(nullptr)},
+                      {"hung", p.hung}, {"pending", p.pending}, {"note", p.note}});
+      fj["processes"] = ps;
+    }
     if (f.shrunk) {
+      fj["shrink_runs"] = f.shrink_runs;
       fj["shrunk"] = to_json(*f.shrunk);
       fj["shrunk_result"] = result_json(f.shrunk_result);
     }
@@ -114,26 +116,6 @@ std::string testcase_xml(const std::string& classname, const std::string& name, 
 
 }  // namespace
 
-std::string PropertyReport::verdict() const {
-  if (failure) return std::string(to_string(failure->result.verdict));
-  if (unknown > 0) return "unknown";
-  return "pass";
-}
-
-std::string replay_command(const std::string& backend_spec, Property p, std::uint64_t seed,
-                           const GenLimits& limits, const std::string& scenario_file) {
-  if (!scenario_file.empty())
-    return fmt::format("mpconform run --backend {} --scenario-file {} --scenarios 1", shell_quote(backend_spec),
-                       shell_quote(scenario_file));
-  std::string cmd = fmt::format("mpconform run --backend {} --property {} --seed {} --scenarios 1",
-                                shell_quote(backend_spec), to_string(p), seed);
-  const GenLimits d{};
-  if (limits.max_processes != d.max_processes) cmd += fmt::format(" --max-processes {}", limits.max_processes);
-  if (limits.max_items != d.max_items) cmd += fmt::format(" --max-items {}", limits.max_items);
-  if (limits.max_delay_us != d.max_delay_us) cmd += fmt::format(" --max-delay-us {}", limits.max_delay_us);
-  return cmd;
-}
-
 void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends) {
   out << fmt::format("{:<32} {:<9} {}\n", "backend", "caught by", "description");
   for (const BackendInfo& b : backends)
@@ -142,8 +124,8 @@ void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends)
 }
 
 void print_suite_header(std::ostream& out, const SuiteReport& s) {
-  out << fmt::format("mpconform run: backend {}, seed {}, {}, time scale {}\n", s.backend, s.seed, s.budget,
-                     time_scale());
+  out << fmt::format("mpconform run: backend {}, profile {}, seed {}, {}, time scale {}\n", s.backend,
+                     to_string(s.profile), s.seed, s.budget, time_scale());
   out << fmt::format("{:<9} {:>9} {:>9} {:>7}  {:<8} {:<14} {}\n", "property", "scenarios", "procs/scn",
                      "scn/s", "verdict", "failure seed", "clauses");
 }
@@ -151,9 +133,15 @@ void print_suite_header(std::ostream& out, const SuiteReport& s) {
 void print_property_line(std::ostream& out, const PropertyReport& r) {
   const double per = r.scenarios ? static_cast<double>(r.processes) / static_cast<double>(r.scenarios) : 0.0;
   const std::string seed = r.failure ? fmt::format("{}", r.failure->scenario.seed) : "-";
-  std::string clauses = r.failure && !r.failure->result.clause.empty() ? r.failure->result.clause + " (failed)"
-                                                                        : join(r.clauses, " ");
-  out << fmt::format("{:<9} {:>9} {:>9.1f} {:>7.1f}  {:<8} {:<14} {}\n", to_string(r.property), r.scenarios, per,
+  // The full list is in the JSON report and `mpconform properties`; the table stays one line.
+  std::string clauses = r.failure && !r.failure->result.clause.empty()
+                            ? r.failure->result.clause + " (failed)"
+                            : fmt::format("{} clauses ({}{})", r.clauses.size(),
+                                          join(std::vector<std::string>(r.clauses.begin(),
+                                                                        r.clauses.begin() + std::min<std::ptrdiff_t>(3, static_cast<std::ptrdiff_t>(r.clauses.size()))),
+                                               " "),
+                                          r.clauses.size() > 3 ? " ..." : "");
+  out << fmt::format("{:<9} {:>9} {:>9.1f} {:>7.1f}  {:<8} {:<14} {}\n", r.property, r.scenarios, per,
                      rate(r), r.verdict(), seed, clauses);
 }
 
@@ -170,7 +158,7 @@ void print_suite_footer(std::ostream& out, const SuiteReport& s) {
   for (const PropertyReport& r : s.properties) {
     if (r.failure) out << "\n" << failure_text(r);
     if (!r.failure && r.unknown > 0)
-      out << fmt::format("\n{}: {} scenarios could not be decided, e.g.: {}\n", to_string(r.property), r.unknown,
+      out << fmt::format("\n{}: {} scenarios could not be decided, e.g.: {}\n", r.property, r.unknown,
                          r.unknown_example);
   }
 }
@@ -179,10 +167,10 @@ void print_mutant_line(std::ostream& out, const MutantReport& m) {
   const PropertyReport& r = m.report;
   if (r.failure)
     out << fmt::format("{:<34} {:<9} caught   {:>7.2f} s  {:>4} scenarios  {} {}\n", m.info.name,
-                       to_string(r.property), r.failure->time_to_catch_s, r.scenarios,
+                       r.property, r.failure->time_to_catch_s, r.scenarios,
                        to_string(r.failure->result.verdict), r.failure->result.clause);
   else
-    out << fmt::format("{:<34} {:<9} SURVIVED {:>7.2f} s  {:>4} scenarios\n", m.info.name, to_string(r.property),
+    out << fmt::format("{:<34} {:<9} SURVIVED {:>7.2f} s  {:>4} scenarios\n", m.info.name, r.property,
                        r.seconds, r.scenarios);
 }
 
@@ -220,6 +208,7 @@ nlohmann::json suite_json(const SuiteReport& s) {
   for (const PropertyReport& r : s.properties) ok = ok && !r.failure;
   return {{"backend", s.backend},
           {"backend_spec", s.backend_spec},
+          {"profile", to_string(s.profile)},
           {"seed", s.seed},
           {"budget", s.budget},
           {"time_scale", time_scale()},
@@ -242,7 +231,7 @@ std::string suite_junit(const SuiteReport& s) {
     if (r.failure)
       msg = fmt::format("{} {} (seed {})", to_string(r.failure->result.verdict), r.failure->result.clause,
                         r.failure->scenario.seed);
-    x += testcase_xml(cls, std::string(to_string(r.property)), r.seconds, msg, r.failure ? failure_text(r) : "");
+    x += testcase_xml(cls, std::string(r.property), r.seconds, msg, r.failure ? failure_text(r) : "");
   }
   return x + "  </testsuite>\n</testsuites>\n";
 }

@@ -9,41 +9,18 @@
 #include <nlohmann/json.hpp>
 
 #include "mpconform/backend.hpp"
+#include "mpconform/fuzz.hpp"
 #include "mpconform/runner.hpp"
 #include "mpconform/scenario.hpp"
 
 namespace mpconform::cli {
-
-struct FailureReport {
-  Scenario scenario;
-  ScenarioResult result;
-  double time_to_catch_s = 0;  // from the start of the property to the failure
-  std::string replay;          // the exact command that replays it
-  int reruns = 0;              // re-runs of the failing scenario ...
-  int reruns_failed = 0;       // ... and how many of them failed again
-  std::optional<Scenario> shrunk;  // the smallest variant that still failed
-  ScenarioResult shrunk_result;
-};
-
-struct PropertyReport {
-  Property property = Property::queue;
-  std::vector<std::string> clauses;
-  std::uint64_t scenarios = 0;
-  std::uint64_t processes = 0;
-  std::uint64_t unknown = 0;
-  std::string unknown_example;
-  double seconds = 0;           // wall time of the property (including confirming/shrinking)
-  double scenario_seconds = 0;  // time inside run_scenario for the counted scenarios
-  std::optional<FailureReport> failure;
-
-  [[nodiscard]] std::string verdict() const;
-};
 
 struct SuiteReport {
   std::string backend;
   std::string backend_spec;
   std::uint64_t seed = 0;
   std::string budget;
+  Profile profile = Profile::reference;
   double seconds = 0;
   std::vector<PropertyReport> properties;
 };
@@ -52,11 +29,6 @@ struct MutantReport {
   BackendInfo info;
   PropertyReport report;
 };
-
-/// `mpconform run --backend X --property P --seed S --scenarios 1` (plus non-default limits), or
-/// `mpconform run --backend X --scenario-file F --scenarios 1` for a scenario read from a file.
-std::string replay_command(const std::string& backend_spec, Property p, std::uint64_t seed,
-                           const GenLimits& limits, const std::string& scenario_file);
 
 void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends);
 void print_suite_header(std::ostream& out, const SuiteReport& suite);

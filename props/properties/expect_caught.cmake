@@ -28,7 +28,7 @@ if(rc EQUAL 0)
 endif()
 string(REPLACE "." "\\." filter_re "${FILTER}")
 set(checks
-  "backend ${BACKEND}: (fail|hang|error)"
+  "backend ${BACKEND}: (fail|crash|hang|error)"
   "\nseed: [0-9]+ "
   "\nreplay: [^\n]*MPCONFORM_BACKEND='${BACKEND}' [^\n]*RC_PARAMS=\"reproduce=[^\"]+\" [^ \n]*/test_properties --gtest_filter=${filter_re}\n")
 foreach(re ${checks})

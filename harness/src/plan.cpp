@@ -281,9 +281,11 @@ json to_json(const Plan& plan) {
     }
     j["objects"].push_back(oj);
   }
-  j["setup_process"] = plan.setup_process;
-  j["setup"] = json::array();
-  for (const Step& s : plan.setup) j["setup"].push_back(step_json(s));
+  if (!plan.setup.empty()) {  // setup_process means nothing without setup steps
+    j["setup_process"] = plan.setup_process;
+    j["setup"] = json::array();
+    for (const Step& s : plan.setup) j["setup"].push_back(step_json(s));
+  }
   j["processes"] = json::array();
   for (const PlanProcess& p : plan.processes) {
     json pj{{"index", p.index}, {"role", p.role}, {"phase", p.phase}};

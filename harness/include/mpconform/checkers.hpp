@@ -26,6 +26,10 @@ std::span<const std::string_view> checker_names() noexcept;
 
 /// Every clause id a checker can name in a verdict (tests check they exist in spec/clauses).
 std::span<const std::string_view> checker_clauses() noexcept;
+/// The clause ids checker `name` can name in a verdict; a property's list is derived from the
+/// lists of the checkers it runs. Tests check each is produced by a -bad fixture and that no
+/// fixture produces another. Throws std::invalid_argument for an unknown checker.
+std::span<const std::string_view> checker_clauses(std::string_view name);
 
 /// Runs checker `name` with options given as a JSON object whose keys are the option fields
 /// (e.g. {"object": 1, "maxsize": 2, "drained": true}; tiers by name: {"late": "long"}).

@@ -34,11 +34,6 @@ struct JoinableScenario {
 MPC_JSON_FIELDS(JoinableScenario, maxsize, producers, consumers, joiners,
                                                 extra_task_done)
 
-constexpr std::array<std::string_view, 15> kClauses{
-    "JQ-9", "JQ-11", "JQ-2",
-    // the queue rules on the same queue
-    "Q-ORDER-2", "Q-FULL-7", "Q-GET-1", "Q-SIZE-9", "Q-SIZE-2", "Q-MAX-3", "Q-MAX-1", "Q-SIZE-3", "Q-SIZE-7",
-    "Q-SIZE-6", "Q-PUT-1", "SQ-10"};
 
 class JoinableProperty final : public TypedProperty<JoinableScenario> {
  public:
@@ -47,7 +42,10 @@ class JoinableProperty final : public TypedProperty<JoinableScenario> {
     return "JoinableQueue producers, consumers calling task_done, joiners, an over-caller: join never early, "
            "the task count exact, one task_done too many raises ValueError";
   }
-  std::span<const std::string_view> clauses() const noexcept override { return kClauses; }
+  std::span<const std::string_view> clauses() const noexcept override {
+    static const std::vector<std::string_view> clauses = clauses_of({"joinable", "queue"});
+    return clauses;
+  }
 
  protected:
   JoinableScenario draw(Rng& r, const GenLimits& l) const override {

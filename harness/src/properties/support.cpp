@@ -1,6 +1,8 @@
 // Helpers shared by the property files (support.hpp).
 #include "support.hpp"
 
+#include "mpconform/checkers.hpp"
+
 namespace mpconform::properties {
 
 CallSpec blocking_call(Rng& r, const GenLimits& l, bool allow_forever) {
@@ -20,6 +22,18 @@ CallSpec blocking_call(Rng& r, const GenLimits& l, bool allow_forever) {
     c.timeout = r.real(0.001, l.max_timeout_s);
   }
   return c;
+}
+
+std::vector<std::string_view> clauses_of(std::initializer_list<std::string_view> checkers,
+                                         std::initializer_list<std::string_view> own) {
+  std::vector<std::string_view> out;
+  auto add = [&](std::string_view c) {
+    if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+  };
+  for (std::string_view name : checkers)
+    for (std::string_view c : checker_clauses(name)) add(c);
+  for (std::string_view c : own) add(c);
+  return out;
 }
 
 bool ended_with(const History& h, std::uint32_t process, OpKind kind, ErrorKind error) {

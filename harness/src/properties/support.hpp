@@ -179,6 +179,11 @@ CallSpec blocking_call(Rng& r, const GenLimits& l, bool allow_forever);
 /// (e.g. the drainer's final Empty: the queue was drained).
 bool ended_with(const History& h, std::uint32_t process, OpKind kind, ErrorKind error);
 
+/// The clauses a property reports: those of the checkers it runs (checker_clauses(name)), then
+/// `own` (clauses of rules the property checks itself), without duplicates.
+std::vector<std::string_view> clauses_of(std::initializer_list<std::string_view> checkers,
+                                         std::initializer_list<std::string_view> own = {});
+
 /// A step with op and obj set.
 inline Step step(StepOp op, std::uint32_t obj = 0) {
   Step s;

@@ -29,7 +29,6 @@ struct TicketScenario {
 };
 MPC_JSON_FIELDS(TicketScenario, store, tickets, buyers)
 
-constexpr std::array<std::string_view, 1> kClauses{"L-EXCL-1"};
 
 class TicketsProperty final : public TypedProperty<TicketScenario> {
  public:
@@ -38,7 +37,10 @@ class TicketsProperty final : public TypedProperty<TicketScenario> {
     return "buyers grab tickets under a lock (a file with a Lock, or a Value's own lock): never oversold, "
            "sold == min(buyers, tickets)";
   }
-  std::span<const std::string_view> clauses() const noexcept override { return kClauses; }
+  std::span<const std::string_view> clauses() const noexcept override {
+    static const std::vector<std::string_view> clauses = clauses_of({"tickets"});
+    return clauses;
+  }
 
  protected:
   TicketScenario draw(Rng& r, const GenLimits& l) const override {

@@ -27,6 +27,7 @@ enum TimeoutObject : std::uint32_t {
   kQuietPipe = 6,
 };
 
+
 constexpr std::array<std::string_view, 8> kOps{"queue_get",     "queue_put",     "simple_get", "lock_acquire",
                                                "rlock_acquire", "joinable_join", "pipe_poll",  "process_join"};
 
@@ -46,14 +47,6 @@ struct TimeoutScenario {
 };
 MPC_JSON_FIELDS(TimeoutScenario, full_maxsize, workers)
 
-constexpr std::array<std::string_view, 31> kClauses{
-    // timing
-    "Q-FULL-3", "Q-FULL-1", "Q-EMPTY-3", "Q-EMPTY-1", "L-ACQ-6", "L-ACQ-2", "C-POLL-2", "C-POLL-1", "P-JOIN-5",
-    "P-JOIN-6",
-    // the queue, lock and joinable rules on the same objects
-    "Q-ORDER-2", "SQ-10", "Q-FULL-7", "Q-GET-1", "Q-SIZE-9", "Q-SIZE-2", "Q-MAX-3", "Q-MAX-1", "Q-SIZE-3",
-    "Q-SIZE-7", "Q-SIZE-6", "Q-PUT-1", "L-ACQ-1", "L-ACQ-3", "L-ACQ-9", "L-REL-3", "RL-ACQ-1", "RL-ACQ-2",
-    "RL-ACQ-3", "RL-REL-1", "JQ-9"};
 
 bool may_nonblock(const std::string& op) {
   return op == "queue_get" || op == "queue_put" || op == "lock_acquire" || op == "rlock_acquire";
@@ -66,7 +59,10 @@ class TimeoutsProperty final : public TypedProperty<TimeoutScenario> {
     return "calls that must time out (empty/full queues, held locks, an unfinished task, a quiet pipe, a live "
            "child): never early, never much late, at once when they must not wait";
   }
-  std::span<const std::string_view> clauses() const noexcept override { return kClauses; }
+  std::span<const std::string_view> clauses() const noexcept override {
+    static const std::vector<std::string_view> clauses = clauses_of({"timeouts", "queue", "lock", "joinable"});
+    return clauses;
+  }
 
  protected:
   TimeoutScenario draw(Rng& r, const GenLimits& l) const override {

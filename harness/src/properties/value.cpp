@@ -18,7 +18,6 @@ struct ValueScenario {
 };
 MPC_JSON_FIELDS(ValueScenario, initial, workers)
 
-constexpr std::array<std::string_view, 1> kClauses{"V-ATOM-3"};
 
 class ValueProperty final : public TypedProperty<ValueScenario> {
  public:
@@ -26,7 +25,10 @@ class ValueProperty final : public TypedProperty<ValueScenario> {
   std::string_view summary() const noexcept override {
     return "workers increment a shared Value under its own lock, a reader reads it: no update lost";
   }
-  std::span<const std::string_view> clauses() const noexcept override { return kClauses; }
+  std::span<const std::string_view> clauses() const noexcept override {
+    static const std::vector<std::string_view> clauses = clauses_of({"value"});
+    return clauses;
+  }
 
  protected:
   ValueScenario draw(Rng& r, const GenLimits& l) const override {

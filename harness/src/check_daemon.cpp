@@ -6,6 +6,8 @@
 #include "checker_support.hpp"
 #include "mpconform/checkers/daemon.hpp"
 
+#include <csignal>
+
 namespace mpconform {
 namespace {
 
@@ -101,6 +103,26 @@ Verdict check_daemon(const History& h, const DaemonCheckOptions& o) {
     }
   }
   if (!undecided.empty()) return Verdict::unknown("X-EXIT-1", undecided);
+
+  // Rule 4: exit codes as the parent read them.
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& e = h.ops[i];
+    if (e.kind != OpKind::exitcode || !e.ok()) continue;
+    for (std::size_t s = 0; s < h.ops.size(); ++s) {
+      const Op& st = h.ops[s];
+      if (st.kind != OpKind::start || !st.ok() || st.process != e.process || st.value != e.aux) continue;
+      const auto code = static_cast<std::int64_t>(e.value);
+      if (st.aux != 0 && code != 0 && code != -SIGTERM)
+        return Verdict::illegal("P-EXIT-2", {s, i},
+                                fmt::format("daemonic p{} ended by its parent's exit work has exitcode {} (a child "
+                                            "terminated by SIGTERM has exitcode -{})",
+                                            e.aux, code, SIGTERM));
+      if (st.aux == 0 && code != 0)
+        return Verdict::illegal("P-EXIT-1", {s, i},
+                                fmt::format("non-daemonic p{}, whose target returned normally, has exitcode {}", e.aux,
+                                            code));
+    }
+  }
   return Verdict::ok();
 }
 

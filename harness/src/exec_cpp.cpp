@@ -447,6 +447,7 @@ class Interpreter {
         recorder->log(c.process).instant(OpKind::exit);
       };
       children_.push_back(b_.make_process(target, c.daemon));
+      child_index_.push_back(c.process);
       void_call(log_.invoke(OpKind::start, 0, c.process, kNoTimeout, c.daemon ? 1 : 0),
                 [&] { children_.back()->start(); }, {});
       board_.pids[c.process].store(children_.back()->pid().value_or(0));
@@ -461,6 +462,11 @@ class Interpreter {
     Call exit = log_.invoke(OpKind::exit);
     b_.exit_handling();
     exit.ok();
+    // What the exit work left: each started child's exit code (it joined them all).
+    for (std::size_t i = 0; i < children_.size(); ++i)
+      if (const std::optional<int> code = children_[i]->exitcode())
+        log_.instant(OpKind::exitcode, 0, static_cast<std::uint64_t>(static_cast<std::int64_t>(*code)),
+                     child_index_[i]);
   }
 
   void observe(const Step& s) {
@@ -583,6 +589,7 @@ class Interpreter {
   const Recorder& recorder_;
   const ProcessLog& log_;
   std::vector<std::unique_ptr<Process>> children_;
+  std::vector<std::uint32_t> child_index_;  // the process index of each of children_
 };
 
 // ---- the executor ---------------------------------------------------------------------------

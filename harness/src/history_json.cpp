@@ -14,7 +14,7 @@
 namespace mpconform {
 namespace {
 
-constexpr std::array<std::pair<OpKind, std::string_view>, 25> kOpNames{{
+constexpr std::array<std::pair<OpKind, std::string_view>, 26> kOpNames{{
     {OpKind::put, "put"},
     {OpKind::get, "get"},
     {OpKind::qsize, "qsize"},
@@ -37,6 +37,7 @@ constexpr std::array<std::pair<OpKind, std::string_view>, 25> kOpNames{{
     {OpKind::exit, "exit"},
     {OpKind::gone, "gone"},
     {OpKind::kill, "kill"},
+    {OpKind::exitcode, "exitcode"},
     {OpKind::custom, "custom"},
     // aliases accepted on input only (never produced: the first spelling wins on output)
     {OpKind::process_join, "pjoin"},

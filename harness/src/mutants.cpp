@@ -6,6 +6,7 @@
 // shared mapping made in the parent.
 #include "mutants.hpp"
 
+#include <signal.h>
 #include <sys/mman.h>
 
 #include <atomic>
@@ -143,6 +144,23 @@ class ReorderingQueue final : public QueueWrap {
 
  private:
   std::optional<std::uint64_t> held_;
+};
+
+// ---- queue-put-segv: the 3rd put of a process dies of SIGSEGV in the middle of the call (a
+// crash inside the implementation; the run must report the crash, the process and its call).
+class SegvQueue final : public QueueWrap {
+ public:
+  using QueueWrap::QueueWrap;
+  void put(std::uint64_t item, bool block, std::optional<double> timeout) override {
+    if (++puts_ == 3) {
+      ::signal(SIGSEGV, SIG_DFL);
+      ::raise(SIGSEGV);
+    }
+    q_->put(item, block, timeout);
+  }
+
+ private:
+  int puts_ = 0;
 };
 
 // ---- lock-two-holders: an acquire that finds the lock taken succeeds anyway every other time
@@ -404,6 +422,14 @@ class QueueReorder final : public ForwardingBackend {
   }
 };
 
+class QueuePutSegv final : public ForwardingBackend {
+ public:
+  using ForwardingBackend::ForwardingBackend;
+  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
+    return std::make_unique<SegvQueue>(inner_->make_queue(maxsize));
+  }
+};
+
 class LockTwoHolders final : public ForwardingBackend {
  public:
   using ForwardingBackend::ForwardingBackend;
@@ -457,6 +483,8 @@ const Entry kMutants[] = {
     {"queue-drop", "Queue.put loses the item under contention (or every 8th put)", "queue",
      &make_as<QueueDrop>},
     {"queue-reorder", "Queue.get swaps two adjacent items", "queue", &make_as<QueueReorder>},
+    {"queue-put-segv", "Queue.put dies of SIGSEGV on the 3rd put of a process (a crash)", "queue",
+     &make_as<QueuePutSegv>},
     {"simple-queue-drop", "SimpleQueue.put loses every 5th item of a process", "queue",
      &make_as<SimpleQueueDrop>},
     {"lock-two-holders", "Lock/RLock.acquire lets a second holder in every other time it is contended",

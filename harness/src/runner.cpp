@@ -31,10 +31,10 @@ std::string crashes_of(const Execution& e, const History& h, std::vector<std::si
     for (std::size_t i = 0; i < h.ops.size(); ++i)
       if (h.ops[i].process == p.process && !h.ops[i].completed()) window.push_back(i);
     std::string how = detail::status_text(*p.status);
-    if (*p.status == kExitUnexpected && !p.note.empty()) how = "an unexpected error: " + p.note;
+    if (*p.status == kExitUnexpected && !p.note.empty()) how = "stopped on an unexpected error: " + p.note;
     else if (!p.note.empty()) how += ": " + p.note;
-    text += fmt::format("\n  p{} {} (pid {}) stopped by {}{}", p.process, p.role, p.pid, how,
-                        p.pending.empty() ? "" : fmt::format(", in {}", p.pending));
+    text += fmt::format("\n  p{} {} (pid {}) {}{}", p.process, p.role, p.pid, how,
+                        p.pending.empty() ? "" : fmt::format("; pending call: {}", p.pending));
   }
   return text;
 }

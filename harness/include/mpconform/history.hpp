@@ -63,6 +63,8 @@ enum class OpKind : std::uint8_t {
   gone,          // observed by another process: process `value` ended within [invoke, return];
                  // fail Timeout: it was still alive at return
   kill,          // sent signal `aux` to process `value`
+  exitcode,      // this process read child `aux`'s Process.exitcode after joining it: value = the
+                 // code as int64 (-N: killed by signal N)
   custom,        // scenario-specific; checkers ignore it
 };
 

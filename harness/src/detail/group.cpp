@@ -51,7 +51,7 @@ char proc_state(pid_t pid) {
 }
 
 std::string status_text(int s) {
-  return s >= 0 ? fmt::format("exit code {}", s)
+  return s >= 0 ? fmt::format("exited with code {}", s)
                 : fmt::format("killed by signal {} ({})", -s, strsignal(-s));
 }
 

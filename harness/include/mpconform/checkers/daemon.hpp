@@ -13,6 +13,9 @@
 //     seen alive after E (X-EXIT-8);
 //  3. with `pdeathsig` (the reference's divergence X-EXIT-7): a daemonic child of a parent
 //     that was killed (gone, no ok exit) is gone within grace after the parent's gone.return.
+//  4. exit codes (exitcode ops by the parent after its exit work: value = the code of child aux):
+//     a daemonic child's is 0 (it ended by itself) or -SIGTERM (terminated), never 128 + 15 as
+//     a shell would say (P-EXIT-2); a non-daemonic child's target returned, so 0 (P-EXIT-1).
 // A checked child with no gone op at all makes the verdict Unknown.
 #include "mpconform/history.hpp"
 #include "mpconform/tiers.hpp"

@@ -117,9 +117,9 @@ std::string testcase_xml(const std::string& classname, const std::string& name, 
 }  // namespace
 
 void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends) {
-  out << fmt::format("{:<32} {:<9} {}\n", "backend", "caught by", "description");
+  out << fmt::format("{:<41} {:<9} {}\n", "backend", "caught by", "description");
   for (const BackendInfo& b : backends)
-    out << fmt::format("{:<32} {:<9} {}\n", b.name, b.mutant ? b.caught_by : "-", b.description);
+    out << fmt::format("{:<41} {:<9} {}\n", b.name, b.mutant ? b.caught_by : "-", b.description);
   out << "plugins: --backend /path/to/libyours.so (see harness/INTERPRETING.md, \"Backends\")\n";
 }
 
@@ -166,11 +166,11 @@ void print_suite_footer(std::ostream& out, const SuiteReport& s) {
 void print_mutant_line(std::ostream& out, const MutantReport& m) {
   const PropertyReport& r = m.report;
   if (r.failure)
-    out << fmt::format("{:<34} {:<9} caught   {:>7.2f} s  {:>4} scenarios  {} {}\n", m.info.name,
+    out << fmt::format("{:<41} {:<9} caught   {:>7.2f} s  {:>4} scenarios  {} {}\n", m.info.name,
                        r.property, r.failure->time_to_catch_s, r.scenarios,
                        to_string(r.failure->result.verdict), r.failure->result.clause);
   else
-    out << fmt::format("{:<34} {:<9} SURVIVED {:>7.2f} s  {:>4} scenarios\n", m.info.name, r.property,
+    out << fmt::format("{:<41} {:<9} SURVIVED {:>7.2f} s  {:>4} scenarios\n", m.info.name, r.property,
                        r.seconds, r.scenarios);
 }
 

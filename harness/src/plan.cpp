@@ -44,8 +44,8 @@ std::vector<std::string_view> fields_of(StepOp op) {
     case StepOp::release:
     case StepOp::read: return {"obj", "delay_us"};
     case StepOp::join: return {"obj", "timeout", "delay_us"};
-    case StepOp::send: return {"obj", "end", "record", "item", "delay_us"};
-    case StepOp::recv:
+    case StepOp::send: return {"obj", "end", "record", "item", "bytes", "delay_us"};
+    case StepOp::recv: return {"obj", "end", "record", "bytes", "delay_us"};
     case StepOp::close: return {"obj", "end", "record", "delay_us"};
     case StepOp::poll: return {"obj", "end", "record", "timeout", "delay_us"};
     case StepOp::consume:
@@ -55,7 +55,7 @@ std::vector<std::string_view> fields_of(StepOp op) {
       return {"obj", "block", "timeout", "delay_us", "depth", "hold_us", "release_unowned_first"};
     case StepOp::increment: return {"obj", "hold_us"};
     case StepOp::buy: return {"obj", "record", "store", "attempts", "hold_us", "delay_us"};
-    case StepOp::recv_all: return {"obj", "end", "record", "polls", "limit", "until_quiet"};
+    case StepOp::recv_all: return {"obj", "end", "record", "polls", "limit", "until_quiet", "bytes"};
     case StepOp::start_children: return {"children"};
     case StepOp::exit_handling: return {"delay_us"};
     case StepOp::observe: return {"watch"};
@@ -164,6 +164,7 @@ Step step_of(const json& j, const std::string& path) {
     else if (k == "timeout") s.call.timeout = timeout_of(v, p);
     else if (k == "delay_us") s.call.delay_us = u32(v, p, 1'000'000);
     else if (k == "retry_full") s.retry_full = boolean(v, p);
+    else if (k == "bytes") s.bytes = boolean(v, p);
     else if (k == "us") s.us = u32(v, p, 10'000'000);
     else if (k == "quota") s.quota = u32(v, p, 1u << 20);
     else if (k == "task_done") s.task_done = boolean(v, p);
@@ -218,6 +219,7 @@ json step_json(const Step& s) {
     else if (f == "timeout") j[k] = timeout_json(s.call.timeout);
     else if (f == "delay_us") { if (s.call.delay_us) j[k] = s.call.delay_us; }
     else if (f == "retry_full") { if (s.retry_full) j[k] = true; }
+    else if (f == "bytes") { if (s.bytes) j[k] = true; }
     else if (f == "us") j[k] = s.us;
     else if (f == "quota") j[k] = s.quota;
     else if (f == "gets") {

@@ -3,6 +3,9 @@
 (A deadline computed in the wrong unit.) The call gives up with the right result (queue.Empty,
 queue.Full, False), just too early. Caught by Q-EMPTY-3, Q-FULL-3, L-ACQ-6 and L-ACQ-3.
 """
+
+# The mpconform property that must catch this mutant (`mpconform mutants --python`).
+MPCONFORM_PROPERTY = "timeouts"
 from multiprocessing import queues as _queues
 from multiprocessing import synchronize as _synchronize
 

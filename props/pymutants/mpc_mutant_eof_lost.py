@@ -2,6 +2,9 @@
 b'', recv_bytes_into() returns 0 and recv() raises EOFError('Ran out of input') (unpickling
 nothing) instead of a bare EOFError. Caught by C-EOF-4, C-EOF-5 and C-EOF-6.
 """
+
+# The mpconform property that must catch this mutant (`mpconform mutants --python`).
+MPCONFORM_PROPERTY = "pipe"
 import io
 from multiprocessing import connection as _connection
 from multiprocessing import reduction as _reduction

@@ -3,6 +3,9 @@ returns True without taking it, and the matching release() is a no-op), so two h
 inside the critical section together. Caught by L-ACQ-2, L-ACQ-3, L-ACQ-6 (and by the toilet and
 tickets seeds).
 """
+
+# The mpconform property that must catch this mutant (`mpconform mutants --python`).
+MPCONFORM_PROPERTY = "lock"
 from multiprocessing import synchronize as _synchronize
 
 try:

@@ -4,6 +4,9 @@ put() returns None as usual, but the item is never enqueued (no slot taken, noth
 Caught by Q-MAX-3 (a Queue(3) still accepts a 4th item and returns the wrong items) and, more
 slowly (a get that times out), by Q-ORDER-1 and Q-ORDER-2.
 """
+
+# The mpconform property that must catch this mutant (`mpconform mutants --python`).
+MPCONFORM_PROPERTY = "queue"
 from multiprocessing import queues as _queues
 
 try:

@@ -2,6 +2,9 @@
 nobody holds) returns None silently instead of raising AssertionError. Caught by RL-REL-1 and
 RL-REL-2.
 """
+
+# The mpconform property that must catch this mutant (`mpconform mutants --python`).
+MPCONFORM_PROPERTY = "lock"
 from multiprocessing import synchronize as _synchronize
 
 try:

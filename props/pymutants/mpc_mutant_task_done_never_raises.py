@@ -1,6 +1,9 @@
 """Mutant: JoinableQueue.task_done() called more times than items were put returns None silently
 instead of raising ValueError('task_done() called too many times'). Caught by JQ-2.
 """
+
+# The mpconform property that must catch this mutant (`mpconform mutants --python`).
+MPCONFORM_PROPERTY = "joinable"
 from multiprocessing import queues as _queues
 
 try:

@@ -1,6 +1,9 @@
 """Mutant: a child ended by a signal reports exitcode 128 + signum (the shell's convention)
 instead of -signum: terminate() gives 143, kill() 137. Caught by P-EXIT-2 and P-TERM-1.
 """
+
+# The mpconform property that must catch this mutant (`mpconform mutants --python`).
+MPCONFORM_PROPERTY = "daemon"
 from multiprocessing import context as _context
 
 try:

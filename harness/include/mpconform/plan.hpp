@@ -100,6 +100,7 @@ struct Step {
   std::uint64_t item = 0;    // put, send: the tag
   CallSpec call;             // put, get, join, acquire, poll, critical_section, timed_process_join
   bool retry_full = false;   // put
+  bool bytes = false;        // send, recv, recv_all: send_bytes/recv_bytes of the 8-byte tag
   std::uint32_t us = 0;      // sleep
   std::uint32_t quota = 0;   // consume
   std::vector<CallSpec> gets;          // consume (cycled)

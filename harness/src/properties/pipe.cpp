@@ -23,11 +23,12 @@ MPC_JSON_FIELDS(PipeWriter, delays_us)
 
 struct PipeScenario {
   bool duplex = false;
+  bool bytes = false;  // send_bytes/recv_bytes of 8-byte tags instead of send/recv (pickled)
   std::vector<PipeWriter> writers;         // simplex 1..3, duplex exactly 2
   std::vector<std::optional<double>> polls;  // reader's poll(timeout) before each recv, cycled
   friend bool operator==(const PipeScenario&, const PipeScenario&) = default;
 };
-MPC_JSON_FIELDS(PipeScenario, duplex, writers, polls)
+MPC_JSON_FIELDS(PipeScenario, duplex, bytes, writers, polls)
 
 
 std::size_t messages(const PipeScenario& s) {
@@ -52,6 +53,7 @@ class PipeProperty final : public TypedProperty<PipeScenario> {
   PipeScenario draw(Rng& r, const GenLimits& l) const override {
     PipeScenario s;
     s.duplex = r.chance(0.4);
+    s.bytes = r.chance(0.5);
     s.writers.resize(s.duplex ? 2 : r.u(1, std::min<std::uint32_t>(3, l.max_processes)));
     for (PipeWriter& w : s.writers) {
       w.delays_us.resize(r.u(1, std::min<std::uint32_t>(l.max_items, 32)));
@@ -81,7 +83,8 @@ class PipeProperty final : public TypedProperty<PipeScenario> {
   }
 
   std::string describe_scenario(const PipeScenario& s) const override {
-    return fmt::format("{} Pipe: {} writers, {} messages", s.duplex ? "duplex" : "simplex", s.writers.size(), messages(s));
+    return fmt::format("{} Pipe: {} writers, {} messages{}", s.duplex ? "duplex" : "simplex", s.writers.size(),
+                       messages(s), s.bytes ? " (send_bytes/recv_bytes)" : "");
   }
 
   std::vector<PipeScenario> shrink(const PipeScenario& s) const override {
@@ -107,13 +110,15 @@ class PipeProperty final : public TypedProperty<PipeScenario> {
     return out;
   }
 
-  static std::vector<Step> sends(const PipeWriter& w, std::uint32_t writer, std::uint32_t end, std::uint32_t record) {
+  static std::vector<Step> sends(const PipeWriter& w, std::uint32_t writer, std::uint32_t end, std::uint32_t record,
+                                 bool bytes) {
     std::vector<Step> steps;
     for (std::size_t k = 0; k < w.delays_us.size(); ++k) {
       Step st = step(StepOp::send, 0);
       st.end = end;
       st.record = record;
       st.item = make_tag(writer, k);
+      st.bytes = bytes;
       st.call.delay_us = w.delays_us[k];
       steps.push_back(st);
     }
@@ -137,28 +142,31 @@ class PipeProperty final : public TypedProperty<PipeScenario> {
     if (!s.duplex) {
       const auto W = static_cast<std::uint32_t>(s.writers.size());
       for (std::uint32_t w = 0; w < W; ++w) {
-        std::vector<Step> steps = sends(s.writers[w], w, 1, 0);
+        std::vector<Step> steps = sends(s.writers[w], w, 1, 0, s.bytes);
         steps.push_back(end_step(StepOp::close, 1, 0));
         plan.processes.push_back({w, fmt::format("writer {}", w), 0, {{0, 0}}, std::move(steps)});
       }
       Step read = end_step(StepOp::recv_all, 0, 0);
       read.polls = s.polls;
+      read.bytes = s.bytes;
       read.limit = total + 8;
       plan.processes.push_back({W, "reader", 0, {{0, 1}}, {read}});
       return plan;
     }
     const auto n1 = static_cast<std::uint32_t>(s.writers[1].delays_us.size());
-    std::vector<Step> first = sends(s.writers[0], 0, 0, 0);
+    std::vector<Step> first = sends(s.writers[0], 0, 0, 0, s.bytes);
     Step read0 = end_step(StepOp::recv_all, 0, 1);
     read0.polls = s.polls;
+    read0.bytes = s.bytes;
     read0.limit = n1;
     read0.until_quiet = true;
     first.push_back(read0);
     first.push_back(end_step(StepOp::close, 0, 0));
     plan.processes.push_back({0, "end 0", 0, {{0, 1}}, std::move(first)});
-    std::vector<Step> second = sends(s.writers[1], 1, 1, 1);
+    std::vector<Step> second = sends(s.writers[1], 1, 1, 1, s.bytes);
     Step read1 = end_step(StepOp::recv_all, 1, 0);
     read1.polls = s.polls;
+    read1.bytes = s.bytes;
     read1.limit = total + 8;
     second.push_back(read1);
     second.push_back(end_step(StepOp::close, 1, 1));

@@ -8,7 +8,8 @@ harness/include/mpconform/plan.hpp) with MODULE, any importable module with the
 `multiprocessing` API (its `get_context("fork")` when it has one that works, else the module
 itself), and records the history as JSON Lines in DIR:
 
-  p<index>.jsonl   one per process (and one for `setup_process`): {"process": i, "pid": pid},
+  p<index>.jsonl   one per process (and one for `setup_process` when there are setup steps):
+                   {"process": i, "pid": pid},
                    then per call an invoke line before it and a completion line after it, each
                    written with one os.write to an O_APPEND descriptor (a killed process loses
                    nothing it wrote), and at most one {"note": ...} saying why it stopped early.
@@ -24,13 +25,15 @@ setup step raised something unexpected (its note is in p<setup_process>.jsonl; n
 Only the standard library; the imports are the few this file needs, so that a scenario's cost
 is the module's own process starts. No busy-waiting: every wait blocks (select, poll, the
 implementation's own timed calls) and is bounded by the plan's `timing` (the backoffs of
-retry_full and consume are the protocol's 100 us doubling to 2 ms sleeps).
+retry_full and consume are the protocol's 100 us doubling to 2 ms sleeps); the only calls it
+cannot bound are those the plan asks to wait forever and a timed SimpleQueue.get on a module
+with nothing to bound it with (simple_queue_strategy): the harness's watchdog bounds those.
 """
 import json
 import os
+import select
 import sys
 import time
-import select
 from select import select as _select
 
 monotonic_ns = time.monotonic_ns
@@ -86,8 +89,8 @@ STEP_OPS = {
     "join": (frozenset(("joinable_queue",)), ("obj", "timeout", "delay_us")),
     "acquire": (LOCKS, ("obj", "block", "timeout", "delay_us")),
     "release": (LOCKS, ("obj", "delay_us")),
-    "send": (PIPES, ("obj", "end", "record", "item", "delay_us")),
-    "recv": (PIPES, ("obj", "end", "record", "delay_us")),
+    "send": (PIPES, ("obj", "end", "record", "item", "bytes", "delay_us")),
+    "recv": (PIPES, ("obj", "end", "record", "bytes", "delay_us")),
     "poll": (PIPES, ("obj", "end", "record", "timeout", "delay_us")),
     "close": (PIPES, ("obj", "end", "record", "delay_us")),
     "read": (STORES, ("obj", "delay_us")),
@@ -98,7 +101,7 @@ STEP_OPS = {
     "increment": (frozenset(("value",)), ("obj", "hold_us")),
     "buy": (LOCKS | frozenset(("value",)), ("obj", "record", "store", "attempts", "hold_us",
                                             "delay_us")),
-    "recv_all": (PIPES, ("obj", "end", "record", "polls", "limit", "until_quiet")),
+    "recv_all": (PIPES, ("obj", "end", "record", "polls", "limit", "until_quiet", "bytes")),
     "start_children": (None, ("children",)),
     "exit_handling": (None, ("delay_us",)),
     "observe": (None, ("watch",)),
@@ -208,9 +211,9 @@ class Child:
 
 class Step:
     __slots__ = ("op", "obj", "end", "record", "item", "block", "timeout", "delay_us",
-                 "retry_full", "us", "quota", "gets", "probes", "task_done", "task_pause_us",
-                 "limit", "depth", "hold_us", "release_unowned_first", "store", "attempts",
-                 "polls", "until_quiet", "children", "watch", "rec", "path")
+                 "retry_full", "bytes", "us", "quota", "gets", "probes", "task_done",
+                 "task_pause_us", "limit", "depth", "hold_us", "release_unowned_first", "store",
+                 "attempts", "polls", "until_quiet", "children", "watch", "rec", "path")
 
 
 class Proc:
@@ -253,6 +256,7 @@ STEP_FIELDS = {
     "timeout": (_timeout, None),
     "delay_us": (_u(1_000_000), 0),
     "retry_full": (_bool, False),
+    "bytes": (_bool, False),
     "us": (_u(10_000_000), 0),
     "quota": (_u(1 << 20), 0),
     "gets": (_each(_call, 64), ()),
@@ -410,6 +414,17 @@ def enc(v):
     return NOT_AN_INT
 
 
+def enc_bytes(b):
+    """A recv_bytes result: the 8-byte big-endian number it holds; any other message is 0 (no
+    tag)."""
+    try:
+        if len(b) == 8:
+            return enc(int.from_bytes(bytes(b), "big"))
+    except TypeError:
+        pass
+    return "0"
+
+
 def tjson(block, timeout):
     """timeout_ns_of as JSON seconds: 0 = must not wait, null = may wait forever."""
     if not block:
@@ -550,7 +565,7 @@ def _accepts(f, arg):
 
 # How a SimpleQueue.get(timeout) and a JoinableQueue.join(timeout) are bounded (CPython has
 # neither argument).
-SQ_OWN, SQ_INTERNALS, SQ_PLAIN = "own", "internals", "plain"
+SQ_OWN, SQ_PRIVATE, SQ_INTERNALS, SQ_PLAIN = "own", "private", "internals", "plain"
 JOIN_INTERNALS, JOIN_THREAD = "internals", "thread"
 
 
@@ -558,11 +573,13 @@ def simple_queue_strategy(q):
     """(kind, pickler) for get(timeout) on SimpleQueue q.
 
     - "own": the module's get accepts `timeout` (raising queue.Empty when it passes).
-    - "internals": q's get is the stock CPython-like one (billiard, multiprocess: `_rlock`, a
-      `_reader` Connection, the module's ForkingPickler): do exactly what its get does, with
-      the remaining time on the lock and a poll of the reader before recv_bytes(), as CPython's
-      Queue.get does. Nothing can be lost: a message is only read after poll() said it is
-      there, under the read lock.
+    - "private": q has `_get_timeout(timeout)` (mpref's SimpleQueue: not CPython's API, made for
+      this executor), raising queue.Empty when the timeout passes.
+    - "internals": q's get is the stock CPython one (multiprocessing, billiard, multiprocess:
+      `_rlock`, a `_reader` Connection, the module's ForkingPickler): do exactly what its get
+      does, with the remaining time on the lock and a poll of the reader before recv_bytes(),
+      as CPython's Queue.get does. Nothing can be lost: a message is only read after poll()
+      said it is there, under the read lock.
     - "plain": nothing to bound it with (mpref's SimpleQueue.get takes no timeout and has no
       waitable internals): a plain get(). Waiting for it in another thread and giving up would
       lose the item that thread takes later; peeking with empty() first would trust the very
@@ -573,6 +590,8 @@ def simple_queue_strategy(q):
     get = getattr(type(q), "get", None)
     if get is not None and _accepts(get, "timeout"):
         return SQ_OWN, None
+    if callable(getattr(q, "_get_timeout", None)):  # mpref's private extension for this executor
+        return SQ_PRIVATE, None
     mod = _stock_module(q, "get", "SimpleQueue")
     if mod is not None:
         pickler = getattr(mod, "_ForkingPickler", None) or getattr(mod, "ForkingPickler", None)
@@ -712,7 +731,7 @@ class Runner:
         self.w = world
         self.log = log
         self.index = index
-        self.kids = []  # Process objects started by start_children (kept until exit)
+        self.kids = []  # (index, Process) started by start_children (kept until exit)
 
     # ---- call wrappers (C++ value_call / void_call / bool_call / settle) ---------------------
 
@@ -769,9 +788,6 @@ class Runner:
 
     # ---- objects ---------------------------------------------------------------------------------
 
-    def obj(self, i):
-        return self.w.objs[i]
-
     def is_sq(self, i):
         return self.w.plan_objects[i].type == "simple_queue"
 
@@ -786,6 +802,8 @@ class Runner:
         kind, pickler = self.w.sq_kind[i]
         if kind == SQ_OWN:
             return q.get(timeout=t)
+        if kind == SQ_PRIVATE:
+            return q._get_timeout(t)
         if kind == SQ_INTERNALS:
             from queue import Empty
             t = max(t, 0.0)
@@ -932,12 +950,23 @@ class Runner:
         c = self.w.objs[s.obj][s.end]
         item = s.item
         tag = enc(item)
-        if not self.void("send", s.rec, lambda: c.send(item), ("BrokenPipeError",), tag):
+        if s.bytes:
+            data = item.to_bytes(8, "big")
+            send = lambda: c.send_bytes(data)  # noqa: E731
+        else:
+            send = lambda: c.send(item)  # noqa: E731
+        if not self.void("send", s.rec, send, ("BrokenPipeError",), tag):
             raise Stop(f"send {tag.strip(QUOTE)}: BrokenPipeError; the steps end here", 0)
+
+    def recv(self, c, rec, as_bytes):
+        """One recv (or recv_bytes): (True, value) or (False, None) on EOFError."""
+        if as_bytes:
+            return self.value("recv", rec, c.recv_bytes, ("EOFError",), conv=enc_bytes)
+        return self.value("recv", rec, c.recv, ("EOFError",))
 
     def op_recv(self, s):
         sleep_us(s.delay_us)
-        self.value("recv", s.rec, self.w.objs[s.obj][s.end].recv, ("EOFError",))
+        self.recv(self.w.objs[s.obj][s.end], s.rec, s.bytes)
 
     def op_poll(self, s):
         sleep_us(s.delay_us)
@@ -1080,7 +1109,7 @@ class Runner:
             if s.until_quiet and not self.boolean("poll", rec, lambda: c.poll(quiet),
                                                   tjson(True, quiet)):
                 return
-            if not self.value("recv", rec, c.recv, ("EOFError",))[0]:
+            if not self.recv(c, rec, s.bytes)[0]:
                 return
 
     def op_start_children(self, s):
@@ -1094,7 +1123,7 @@ class Runner:
                         name=f"mpconform child {c.process}", daemon=c.daemon)
             if self.void("start", s.rec, p.start, (), str(c.process), "null",
                          1 if c.daemon else 0):
-                self.kids.append(p)
+                self.kids.append((c.process, p))
                 w.publish(c.process, p.pid)
         if read_until_eof(w.watching_r, w.timing["wait"]) is not True:
             raise Stop("start_children: the observer did not start watching within "
@@ -1115,6 +1144,16 @@ class Runner:
         except Exception as e:
             self.settle(n, e, ())
         self.log.complete(n, "ok")
+        # What the exit work left (it joined them all): each started child's Process.exitcode,
+        # an instant op (value the code, negative for a signal; aux the child's index).
+        for index, p in self.kids:
+            try:
+                code = p.exitcode
+            except Exception as e:  # noqa: BLE001 - read outside any call: the process stops
+                raise Stop(f"exitcode of child {index}: {type(e).__name__}: {e}",
+                           EXIT_STEP_FAILED) from None
+            if code is not None:
+                self.log.instant("exitcode", 0, enc(code), index)
         raise Stop(None, 0)
 
     def op_observe(self, s):
@@ -1363,6 +1402,8 @@ def check_methods(w, setup, procs):
             methods += [p for p in s.probes if p == "empty" or (p and t != "simple_queue")]
         if s.op == "buy":
             methods = ["get_lock"] if t == "value" else ["acquire", "release"]
+        if s.bytes:
+            methods = [{"send": "send_bytes", "recv": "recv_bytes"}.get(m, m) for m in methods]
         for m in methods:
             if not callable(getattr(target, m, None)):
                 return f"{s.path} ({s.op}): {type(target).__name__} has no {m}()"

@@ -138,6 +138,11 @@ class SimpleQueue(object):
     def get(self):
         return self._core.get()
 
+    def _get_timeout(self, timeout):
+        # Not CPython's API: mpconform's Python executor bounds a SimpleQueue get with it.
+        # Raises queue.Empty when `timeout` seconds pass.
+        return self._core.get_timeout(timeout)
+
     def put(self, obj):
         self._core.put(obj)
 

@@ -215,6 +215,15 @@ class PySimpleQueueCore {
     return py::reinterpret_steal<py::object>(r);
   }
 
+  // Not CPython's API (its SimpleQueue.get has no timeout): how mpconform's Python executor
+  // bounds a SimpleQueue get. Raises queue.Empty when `timeout` seconds pass.
+  py::object get_timeout(double timeout) {
+    if (q_.closed()) throw mpref::OSError("handle is closed");
+    PyObject* r = unpickle(take(q_.core(), Deadline::from(true, timeout)));
+    if (r == nullptr) throw py::error_already_set();
+    return py::reinterpret_steal<py::object>(r);
+  }
+
   bool empty() const { return q_.empty(); }
   void close() { q_.close(); }
   bool closed() const { return q_.closed(); }
@@ -244,6 +253,7 @@ void init_queues(py::module_& m) {
       .def(py::init<>())
       .def("put", &PySimpleQueueCore::put, py::arg("obj"))
       .def("get", &PySimpleQueueCore::get)
+      .def("get_timeout", &PySimpleQueueCore::get_timeout, py::arg("timeout"))
       .def("empty", &PySimpleQueueCore::empty)
       .def("close", &PySimpleQueueCore::close)
       .def("closed", &PySimpleQueueCore::closed);

@@ -1,0 +1,871 @@
+"""The Python executor (harness/python/mpconform_exec.py) follows the executor protocol.
+
+Hand-written plans (harness/INTERPRETING.md, "Plans: the executor protocol") covering every
+step op and object type run on each --impl (default `multiprocessing` and `mpref`); the tests
+read the recorded p<index>.jsonl / exec.jsonl and assert the ops, outcomes, values, expected
+errors and exit codes. Also: an import failure gives exit 2 + error.json and forks nothing; a
+process SIGKILLed in a blocking get leaves its invoke without completion; an unexpected exception
+gives info + note + exit code 3; the ticket file is gone; billiard and multiprocess run a
+10-process plan; a mutant's lost item shows in the history.
+
+MPCONFORM_PY_EXECUTOR=/path/to/other_exec.py runs the same tests against another executor (a
+deliberately broken copy must make them fail).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+EXECUTOR = Path(os.environ.get("MPCONFORM_PY_EXECUTOR",
+                               ROOT / "harness" / "python" / "mpconform_exec.py"))
+PYTHON = "/usr/bin/python3"  # Debian's: the interpreter the harness runs the executor with
+_build = Path(os.environ.get("MPCONFORM_BUILD_DIR", ROOT / "build"))
+BUILD_PY = (_build if _build.is_absolute() else ROOT / _build) / "impl" / "python"
+PYMUTANTS = ROOT / "props" / "pymutants"
+RUN_TIMEOUT = 30  # seconds for one executor run (each takes well under 2)
+
+CLOCK = 0.002  # the `clock` tier: forgiven earliness of a timed-out call
+TIMING = {"patience": 0.5, "daemon_life": 1.0, "observe": 1.5, "settle": 0.002, "wait": 2.0}
+
+
+# --------------------------------------------------------------------------------------------
+# running the executor and reading what it recorded
+
+def tag(p, s):
+    return f"{p}:{s}"
+
+
+class Op(dict):
+    """One merged call: invoke + completion (outcome info and ret None when there is none)."""
+
+    @property
+    def duration(self):
+        return (self["ret"] - self["invoke"]) / 1e9
+
+
+class Run:
+    def __init__(self, out: Path, proc: subprocess.CompletedProcess):
+        self.out = out
+        self.rc = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+        self.headers, self.ops, self.notes = {}, {}, {}
+        for f in sorted(out.glob("p*.jsonl")):
+            self._read(f)
+        self.exec = []
+        if (out / "exec.jsonl").exists():
+            self.exec = [json.loads(x) for x in (out / "exec.jsonl").read_text().splitlines()]
+
+    def _read(self, f: Path):
+        lines = [json.loads(x) for x in f.read_text().splitlines()]
+        assert lines, f"{f.name} is empty"
+        header = lines[0]
+        assert set(header) == {"process", "pid"}, f"{f.name}: bad first line {header}"
+        i = header["process"]
+        assert f.name == f"p{i}.jsonl"
+        calls, notes = {}, []
+        for line in lines[1:]:
+            if "i" in line:
+                assert set(line) == {"i", "op", "obj", "value", "aux", "timeout", "t"}, line
+                assert line["i"] == len(calls), f"{f.name}: call numbers must count from 0"
+                calls[line["i"]] = Op(process=i, pid=header["pid"], op=line["op"], obj=line["obj"],
+                                      value=line["value"], aux=line["aux"],
+                                      timeout=line["timeout"], invoke=line["t"], outcome="info",
+                                      error=None, ret=None)
+            elif "c" in line:
+                assert set(line) <= {"c", "outcome", "value", "error", "t"}, line
+                assert line["c"] in calls, f"{f.name}: completion {line['c']} without an invoke"
+                op = calls[line["c"]]
+                assert op["ret"] is None, f"{f.name}: call {line['c']} completed twice"
+                assert line["outcome"] in ("ok", "fail", "info")
+                assert line["t"] >= op["invoke"]
+                op.update(outcome=line["outcome"], ret=line["t"], error=line.get("error"))
+                if "value" in line:
+                    op["value"] = line["value"]
+                if line["outcome"] == "fail":
+                    assert op["error"], line
+            else:
+                assert set(line) == {"note"}, line
+                notes.append(line["note"])
+        assert len(notes) <= 1, f"{f.name}: at most one note"
+        self.headers[i] = header
+        self.ops[i] = list(calls.values())
+        self.notes[i] = notes[0] if notes else None
+
+    def of(self, process, op=None, obj=None):
+        return [o for o in self.ops.get(process, [])
+                if (op is None or o["op"] == op) and (obj is None or o["obj"] == obj)]
+
+    def all(self, op=None, obj=None):
+        return [o for p in sorted(self.ops) for o in self.of(p, op, obj)]
+
+    def exitcodes(self):
+        assert self.exec and self.exec[-1] == {"done": True}, self.exec
+        codes = {}
+        for line in self.exec[:-1]:
+            assert set(line) == {"process", "pid", "exitcode"}, line
+            codes[line["process"]] = line["exitcode"]
+        return codes
+
+
+def env_for(extra_path=()):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([*map(str, extra_path), str(BUILD_PY), str(PYMUTANTS)]
+                                        + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    return env
+
+
+def start_executor(tmp_path: Path, module: str, plan: dict, extra_path=()):
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    return out, subprocess.Popen(
+        [PYTHON, str(EXECUTOR), "--module", module, "--plan", str(tmp_path / "plan.json"),
+         "--out", str(out)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_for(extra_path),
+        start_new_session=True)
+
+
+def finish(out, p, timeout=RUN_TIMEOUT) -> Run:
+    try:
+        stdout, stderr = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise AssertionError(f"the executor did not finish within {timeout} s")
+    return Run(out, subprocess.CompletedProcess(p.args, p.returncode, stdout, stderr))
+
+
+def execute(tmp_path: Path, module: str, plan: dict, extra_path=()) -> Run:
+    return finish(*start_executor(tmp_path, module, plan, extra_path))
+
+
+def plan_of(objects, processes, setup=(), setup_process=None, timing=None):
+    """A plan as plan.cpp's to_json writes it: no setup_process (default 0) without setup."""
+    plan = {"timing": dict(TIMING, **(timing or {})), "objects": objects, "processes": processes}
+    if setup or setup_process is not None:
+        plan["setup_process"] = setup_process
+        plan["setup"] = list(setup)
+    return plan
+
+
+def proc(index, steps, phase=0, role="", close_first=()):
+    return {"index": index, "role": role or f"p{index}", "phase": phase,
+            "close_first": [list(e) for e in close_first], "steps": steps}
+
+
+def assert_ran(run: Run, expect_codes: dict):
+    assert run.rc == 0, run.stderr
+    assert run.exitcodes() == expect_codes, (run.exec, run.notes, run.stderr)
+    for i in expect_codes:
+        assert run.headers[i]["pid"] == next(x["pid"] for x in run.exec if x.get("process") == i)
+
+
+def assert_clean(out: Path, *, extra=()):
+    """Nothing but the protocol's files (the ticket file is gone)."""
+    names = {p.name for p in out.iterdir()}
+    allowed = {"exec.jsonl", *extra}
+    assert {n for n in names if not (n.startswith("p") and n.endswith(".jsonl"))} <= allowed, names
+
+
+@pytest.fixture
+def impl(mp, impl_name):  # `mp` skips when the module cannot be imported
+    return impl_name
+
+
+# --------------------------------------------------------------------------------------------
+# queues
+
+@pytest.mark.timeout(60)
+def test_queue_plan(tmp_path, impl):
+    """put (block / non-blocking with retry_full), consume with probes, drain."""
+    plan = plan_of(
+        [{"type": "queue", "maxsize": 2}],
+        [proc(0, [{"op": "put", "obj": 0, "item": tag(0, s), "block": True, "timeout": None,
+                   "delay_us": 100} for s in range(4)]),
+         proc(1, [{"op": "put", "obj": 0, "item": tag(1, s), "block": False, "retry_full": True}
+                  for s in range(4)]),
+         proc(2, [{"op": "consume", "obj": 0, "quota": 4,
+                   "gets": [{"block": True, "timeout": 0.5}, {"block": False, "delay_us": 50}],
+                   "probes": ["qsize", "empty", "full", ""]}]),
+         proc(3, [{"op": "consume", "obj": 0, "quota": 4, "gets": [{"block": True}],
+                   "probes": ["full"]}]),
+         proc(4, [{"op": "drain", "obj": 0, "limit": 16}], phase=1)])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0, 2: 0, 3: 0, 4: 0})
+
+    puts = run.all("put")
+    ok_puts = [o["value"] for o in puts if o["outcome"] == "ok"]
+    assert sorted(ok_puts) == sorted(tag(p, s) for p in (0, 1) for s in range(4))
+    assert {o["timeout"] for o in run.of(0, "put")} == {None}
+    assert {o["timeout"] for o in run.of(1, "put")} == {0}
+    assert all(o["outcome"] == "ok" or o["error"] == "Full" for o in puts)
+    assert [o["value"] for o in run.of(1, "put")
+            if o["outcome"] == "ok"] == [tag(1, s) for s in range(4)]
+
+    got = [o["value"] for o in run.all("get") if o["outcome"] == "ok"]
+    assert sorted(got) == sorted(ok_puts), "every item got exactly once"
+    assert all(o["outcome"] == "ok" or o["error"] == "Empty" for o in run.all("get"))
+    assert {o["timeout"] for o in run.of(2, "get")} <= {0.5, 0}
+    assert {o["timeout"] for o in run.of(3, "get")} == {None}
+    # probes: after every get of consumer 2, in the order qsize, empty, full, none
+    kinds = [o["op"] for o in run.of(2) if o["op"] != "get"]
+    n_gets = len(run.of(2, "get"))
+    assert kinds == [("qsize", "empty", "full", None)[k % 4] for k in range(n_gets) if k % 4 != 3]
+    for o in run.of(2, "qsize"):
+        assert o["outcome"] == "ok" and 0 <= o["value"] <= 2
+    for o in run.of(2, "empty") + run.of(2, "full") + run.of(3, "full"):
+        assert o["outcome"] == "ok" and o["value"] in (0, 1)
+    # the drainer: phase 1 (after everyone), ends with get(block=False) and get(timeout=settle)
+    first = min(o["invoke"] for o in run.of(4))
+    assert all(o["ret"] < first for p in range(4) for o in run.of(p))
+    last2 = run.of(4, "get")[-2:]
+    assert [(o["outcome"], o["error"], o["timeout"]) for o in last2] == [
+        ("fail", "Empty", 0), ("fail", "Empty", TIMING["settle"])]
+    assert all(run.notes[p] is None for p in range(5))
+    assert_clean(run.out)
+
+
+@pytest.mark.timeout(60)
+def test_joinable_plan(tmp_path, impl):
+    """task_done (ok and ValueError), join bounded (ok, Timeout), qsize/empty/full steps, setup."""
+    setup = [{"op": "put", "obj": 1, "item": tag(5, 0), "block": False}]
+    plan = plan_of(
+        [{"type": "joinable_queue"}, {"type": "joinable_queue", "maxsize": 3}],
+        [proc(0, [{"op": "put", "obj": 0, "item": tag(0, s)} for s in range(3)]),
+         proc(1, [{"op": "consume", "obj": 0, "quota": 3, "gets": [{"block": True, "timeout": 1.0}],
+                   "task_done": True, "task_pause_us": 1000}]),
+         proc(2, [{"op": "sleep", "us": 1000}, {"op": "join", "obj": 0, "timeout": 1.5}]),
+         proc(3, [{"op": "join", "obj": 1, "timeout": 0.2}, {"op": "qsize", "obj": 1},
+                  {"op": "full", "obj": 1}, {"op": "empty", "obj": 1}]),
+         proc(4, [{"op": "task_done", "obj": 0}, {"op": "join", "obj": 0, "timeout": 0.25},
+                  {"op": "get", "obj": 1, "block": False}, {"op": "task_done", "obj": 1},
+                  {"op": "join", "obj": 1, "timeout": None}], phase=1)],
+        setup=setup, setup_process=5)
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0, 2: 0, 3: 0, 4: 0})
+    assert [(o["op"], o["obj"], o["value"], o["outcome"], o["timeout"]) for o in run.of(5)] == [
+        ("put", 1, tag(5, 0), "ok", 0)]
+    assert sorted(o["value"] for o in run.of(1, "get") if o["outcome"] == "ok") == [
+        tag(0, s) for s in range(3)]
+    assert [(o["outcome"], o["error"]) for o in run.of(1, "task_done")] == [("ok", None)] * 3
+    [j] = run.of(2, "join")
+    assert (j["outcome"], j["timeout"]) == ("ok", 1.5)
+    # it saw the count reach zero: after the last task_done, or before the first put took effect
+    assert (j["ret"] >= max(o["invoke"] for o in run.of(1, "task_done"))
+            or j["invoke"] <= max(o["ret"] for o in run.of(0, "put")))
+    [j] = run.of(3, "join")
+    assert (j["outcome"], j["error"], j["timeout"]) == ("fail", "Timeout", 0.2)
+    assert 0.2 - CLOCK <= j.duration < 0.2 + 1.0
+    assert [(o["op"], o["outcome"]) for o in run.of(3)][1:] == [
+        ("qsize", "ok"), ("full", "ok"), ("empty", "ok")]
+    assert run.of(3, "qsize")[0]["value"] == 1 and run.of(3, "full")[0]["value"] == 0
+    assert run.of(3, "empty")[0]["value"] in ((0, 1) if impl != "mpref" else (0,))
+    assert [(o["op"], o["outcome"], o["error"]) for o in run.of(4)] == [
+        ("task_done", "fail", "ValueError"), ("join", "ok", None), ("get", "ok", None),
+        ("task_done", "ok", None), ("join", "ok", None)]
+    assert run.of(4, "get")[0]["value"] == tag(5, 0)
+    assert run.of(4, "join")[1]["timeout"] is None
+
+
+@pytest.mark.timeout(60)
+def test_simple_queue_plan(tmp_path, impl):
+    """SimpleQueue: put (no arguments), get without and with a timeout, the empty probe only."""
+    bounded = impl != "mpref"  # mpref's SimpleQueue.get has no timeout and no internals to use
+    consumer = [{"op": "consume", "obj": 0, "quota": 3, "gets": [{"block": True}],
+                 "probes": ["empty", "qsize", "full"]}]
+    last = ([{"op": "drain", "obj": 0, "limit": 8}, {"op": "get", "obj": 1, "timeout": 0.1}]
+            if bounded else [{"op": "empty", "obj": 0}])
+    plan = plan_of([{"type": "simple_queue"}, {"type": "simple_queue"}],
+                   [proc(0, [{"op": "put", "obj": 0, "item": tag(0, s), "block": False,
+                              "timeout": 0.5} for s in range(3)]),
+                    proc(1, consumer),
+                    proc(2, last, phase=1)])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0, 2: 0})
+    assert [(o["value"], o["outcome"], o["timeout"]) for o in run.of(0)] == [
+        (tag(0, s), "ok", None) for s in range(3)]
+    # probes cycle per get: empty, qsize, full -> qsize and full are skipped on a SimpleQueue
+    assert [o["op"] for o in run.of(1)] == ["get", "empty", "get", "get"]
+    assert [o["value"] for o in run.of(1, "get")] == [tag(0, s) for s in range(3)]
+    assert all(o["timeout"] is None for o in run.of(1, "get"))
+    if bounded:
+        assert [(o["obj"], o["outcome"], o["error"], o["timeout"]) for o in run.of(2)] == [
+            (0, "fail", "Empty", 0), (0, "fail", "Empty", TIMING["settle"]),
+            (1, "fail", "Empty", 0.1)]
+        assert run.of(2)[2].duration >= 0.1 - CLOCK
+    else:
+        assert [(o["op"], o["value"]) for o in run.of(2)] == [("empty", 1)]
+
+
+# --------------------------------------------------------------------------------------------
+# locks, tickets, values
+
+def sections(run, process, obj):
+    """(acquire return, release invoke) of each outermost section of `process` on `obj`."""
+    out, depth, start = [], 0, None
+    for o in run.of(process, obj=obj):
+        if o["op"] == "acquire" and o["outcome"] == "ok":
+            depth += 1
+            if depth == 1:
+                start = o["ret"]
+        elif o["op"] == "release" and o["outcome"] == "ok" and depth:
+            depth -= 1
+            if depth == 0:
+                out.append((start, o["invoke"]))
+    return out
+
+
+@pytest.mark.timeout(60)
+def test_lock_plan(tmp_path, impl):
+    """critical_section on Lock and RLock (depth, release_unowned_first, non-blocking), release
+    errors, acquire timeouts on a lock held by setup."""
+    cs = {"op": "critical_section", "obj": 0, "hold_us": 2000}
+    plan = plan_of(
+        [{"type": "lock"}, {"type": "rlock"}, {"type": "lock"}],
+        [proc(0, [cs, cs]), proc(1, [cs, dict(cs, timeout=1.0)]),
+         proc(2, [dict(cs, block=False), dict(cs, delay_us=500)]),
+         proc(3, [{"op": "critical_section", "obj": 1, "depth": 3, "hold_us": 1000}]),
+         proc(4, [{"op": "critical_section", "obj": 1, "release_unowned_first": True,
+                   "timeout": 1.0}]),
+         proc(5, [{"op": "acquire", "obj": 2, "timeout": 0.1},
+                  {"op": "acquire", "obj": 2, "block": False}]),
+         proc(6, [{"op": "release", "obj": 0}, {"op": "release", "obj": 1},
+                  {"op": "acquire", "obj": 1, "block": False}, {"op": "release", "obj": 1}],
+              phase=1)],
+        setup=[{"op": "acquire", "obj": 2, "block": False}], setup_process=7)
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {i: 0 for i in range(7)})
+    assert [(o["op"], o["outcome"], o["timeout"]) for o in run.of(7)] == [("acquire", "ok", 0)]
+    secs = sorted(s for p in (0, 1, 2) for s in sections(run, p, 0))
+    assert all(a[1] <= b[0] for a, b in zip(secs, secs[1:])), "Lock sections overlap"
+    assert len(secs) >= 5  # only process 2's non-blocking attempt may fail
+    for o in [o for p in (0, 1, 2) for o in run.of(p)]:
+        assert (o["outcome"] == "ok"
+                or (o["op"], o["error"], o["timeout"]) == ("acquire", "Timeout", 0))
+    assert [o["timeout"] for o in run.of(1, "acquire")] == [None, 1.0]
+    # RLock: depth 3 (the inner acquires wait forever), then the unowned release
+    assert [(o["op"], o["outcome"], o["timeout"]) for o in run.of(3)] == (
+        [("acquire", "ok", None)] * 3 + [("release", "ok", None)] * 3)
+    assert [(o["op"], o["outcome"], o["error"]) for o in run.of(4)] == [
+        ("release", "fail", "AssertionError"), ("acquire", "ok", None), ("release", "ok", None)]
+    rsecs = sorted(sections(run, 3, 1) + sections(run, 4, 1))
+    assert rsecs[0][1] <= rsecs[1][0], "RLock sections overlap"
+    [timed, nowait] = run.of(5)
+    assert (timed["outcome"], timed["error"], timed["timeout"]) == ("fail", "Timeout", 0.1)
+    assert 0.1 - CLOCK <= timed.duration
+    assert (nowait["outcome"], nowait["error"], nowait["timeout"]) == ("fail", "Timeout", 0)
+    assert [(o["obj"], o["op"], o["outcome"], o["error"]) for o in run.of(6)] == [
+        (0, "release", "fail", "ValueError"), (1, "release", "fail", "AssertionError"),
+        (1, "acquire", "ok", None), (1, "release", "ok", None)]
+
+
+@pytest.mark.timeout(60)
+def test_tickets_plan(tmp_path, impl):
+    """buy (a ticket file under a Lock, a Value under its own lock), read; the file is gone."""
+    buy_file = {"op": "buy", "obj": 0, "store": 1, "attempts": 2, "hold_us": 1000}
+    buy_value = {"op": "buy", "obj": 2, "store": 2, "attempts": 1, "hold_us": 1000}
+    plan = plan_of(
+        [{"type": "lock"}, {"type": "ticket_file", "initial": 2}, {"type": "value", "initial": 2}],
+        [proc(0, [buy_file]), proc(1, [buy_file]), proc(2, [buy_file]),
+         proc(3, [{"op": "read", "obj": 1}, {"op": "read", "obj": 2}], phase=1),
+         proc(4, [buy_value]), proc(5, [buy_value]), proc(6, [buy_value])])
+    tmpdir_before = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {i: 0 for i in range(7)})
+    for buyers in ((0, 1, 2), (4, 5, 6)):
+        buys = [o for p in buyers for o in run.of(p, "buy")]
+        assert sorted(o["value"] for o in buys if o["outcome"] == "ok") == [1, 2]
+        assert {o["error"] for o in buys if o["outcome"] != "ok"} == {"SoldOut"}
+        assert all(o["outcome"] in ("ok", "fail") for o in buys)
+    # a buyer stops at its ticket; the one without gets SoldOut `attempts` times
+    assert sorted(len(run.of(p, "buy")) for p in (0, 1, 2)) == [1, 1, 2]
+    assert sorted(len(run.of(p, "buy")) for p in (4, 5, 6)) == [1, 1, 1]
+    assert [(o["obj"], o["outcome"], o["value"]) for o in run.of(3)] == [(1, "ok", 0), (2, "ok", 0)]
+    assert_clean(run.out)
+    tmpdir_after = set(os.listdir(os.environ.get("TMPDIR", "/tmp")))
+    assert not [n for n in tmpdir_after - tmpdir_before if "ticket" in n]
+
+
+@pytest.mark.timeout(60)
+def test_value_plan(tmp_path, impl):
+    """increment (with v.get_lock(): v.value += 1) and the final read."""
+    inc = {"op": "increment", "obj": 0, "hold_us": 300}
+    plan = plan_of([{"type": "value", "initial": 5}],
+                   [*(proc(w, [inc] * 3) for w in range(4)),
+                    proc(4, [{"op": "read", "obj": 0}], phase=1)])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {i: 0 for i in range(5)})
+    incs = run.all("increment")
+    assert all(o["outcome"] == "ok" and o["timeout"] is None for o in incs)
+    assert sorted(o["value"] for o in incs) == list(range(6, 18))
+    assert [(o["op"], o["value"]) for o in run.of(4)] == [("read", 17)]
+
+
+# --------------------------------------------------------------------------------------------
+# pipes
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("as_bytes", [False, True], ids=["pickled", "bytes"])
+def test_simplex_pipe_plan(tmp_path, impl, as_bytes):
+    """send, close, recv_all with polls until EOF; close_first; the executor's ends closed;
+    with `bytes`: send_bytes of the tag as 8 bytes big-endian, recv_bytes."""
+    flag = {"bytes": True} if as_bytes else {}
+    writer = lambda w: proc(w, [*({"op": "send", "obj": 0, "end": 1, "item": tag(w, s),
+                                   "delay_us": 200, **flag} for s in range(3)),
+                                {"op": "close", "obj": 0, "end": 1}], close_first=[(0, 0)])
+    plan = plan_of([{"type": "pipe", "duplex": False}],
+                   [writer(0), writer(1),
+                    proc(2, [{"op": "recv_all", "obj": 0, "end": 0, "limit": 14,
+                              "polls": [0.5, None], **flag}], close_first=[(0, 1)])])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0, 2: 0})
+    for w in (0, 1):
+        assert [(o["op"], o["outcome"], o["value"]) for o in run.of(w)] == [
+            *(("send", "ok", tag(w, s)) for s in range(3)), ("close", "ok", 0)]
+    ops = run.of(2)
+    assert [o["op"] for o in ops] == ["poll", "recv"] * 7
+    assert [o["timeout"] for o in ops if o["op"] == "poll"] == [0.5, None] * 3 + [0.5]
+    recvs = [o for o in ops if o["op"] == "recv"]
+    assert (recvs[-1]["outcome"], recvs[-1]["error"]) == ("fail", "EOFError")
+    got = [o["value"] for o in recvs[:-1]]
+    assert sorted(got) == sorted(tag(w, s) for w in (0, 1) for s in range(3))
+    for w in (0, 1):
+        assert [v for v in got if v.startswith(f"{w}:")] == [tag(w, s) for s in range(3)]
+    assert all(o["outcome"] == "ok" for o in ops[:-1])
+
+
+@pytest.mark.timeout(60)
+def test_duplex_pipe_plan(tmp_path, impl):
+    """Both ends of a duplex pipe; recv_all until_quiet; `record` names the direction."""
+    plan = plan_of(
+        [{"type": "pipe", "duplex": True}],
+        [proc(0, [{"op": "send", "obj": 0, "end": 0, "record": 0, "item": tag(0, s)}
+                  for s in range(2)]
+              + [{"op": "recv_all", "obj": 0, "end": 0, "record": 1, "limit": 2,
+                  "until_quiet": True},
+                 {"op": "close", "obj": 0, "end": 0, "record": 0}], close_first=[(0, 1)]),
+         proc(1, [{"op": "send", "obj": 0, "end": 1, "record": 1, "item": tag(1, s)}
+                  for s in range(2)]
+              + [{"op": "recv_all", "obj": 0, "end": 1, "record": 0, "limit": 12},
+                 {"op": "close", "obj": 0, "end": 1, "record": 1}], close_first=[(0, 0)])])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0})
+    assert [(o["op"], o["obj"], o["value"]) for o in run.of(0) if o["op"] != "poll"] == [
+        ("send", 0, tag(0, 0)), ("send", 0, tag(0, 1)), ("recv", 1, tag(1, 0)),
+        ("recv", 1, tag(1, 1)), ("close", 0, 0)]
+    polls = run.of(0, "poll")
+    assert [(o["obj"], o["outcome"], o["timeout"]) for o in polls] == [
+        (1, "ok", TIMING["observe"])] * 2
+    assert [(o["op"], o["obj"], o["value"], o["outcome"], o["error"]) for o in run.of(1)] == [
+        ("send", 1, tag(1, 0), "ok", None), ("send", 1, tag(1, 1), "ok", None),
+        ("recv", 0, tag(0, 0), "ok", None), ("recv", 0, tag(0, 1), "ok", None),
+        ("recv", 0, 0, "fail", "EOFError"), ("close", 1, 0, "ok", None)]
+
+
+@pytest.mark.timeout(60)
+def test_recv_bytes_of_another_length_is_0(tmp_path, impl):
+    """recv_bytes of a message that is not 8 bytes (here a pickle) is recorded as value 0."""
+    plan = plan_of([{"type": "pipe", "duplex": False}],
+                   [proc(0, [{"op": "send", "obj": 0, "end": 1, "item": tag(0, 0)},
+                             {"op": "send", "obj": 0, "end": 1, "item": tag(0, 1), "bytes": True}]),
+                    proc(1, [{"op": "recv", "obj": 0, "end": 0, "bytes": True},
+                             {"op": "recv", "obj": 0, "end": 0, "bytes": True}])])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0})
+    assert [(o["op"], o["outcome"], o["value"]) for o in run.of(1)] == [
+        ("recv", "ok", 0), ("recv", "ok", tag(0, 1))]
+
+
+@pytest.mark.timeout(60)
+def test_broken_pipe_ends_the_steps(tmp_path, impl):
+    """A send that raises BrokenPipeError fails and ends the process's steps (exit code 0)."""
+    plan = plan_of([{"type": "pipe", "duplex": False}],
+                   [proc(0, [{"op": "send", "obj": 0, "end": 1, "item": tag(0, 0)},
+                             {"op": "send", "obj": 0, "end": 1, "item": tag(0, 1)}],
+                         close_first=[(0, 0)])])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0})
+    assert [(o["op"], o["value"], o["outcome"], o["error"]) for o in run.of(0)] == [
+        ("send", tag(0, 0), "fail", "BrokenPipeError")]
+    assert "BrokenPipeError" in run.notes[0]
+
+
+# --------------------------------------------------------------------------------------------
+# timeouts, processes
+
+@pytest.mark.timeout(60)
+def test_timeouts_plan(tmp_path, impl):
+    """Every timed call on an object that must make it time out, as the timeouts property does;
+    timed_process_join; zero and negative timeouts recorded as 0."""
+    objects = [{"type": "queue"}, {"type": "queue", "maxsize": 1}, {"type": "lock"},
+               {"type": "rlock"}, {"type": "joinable_queue"}, {"type": "pipe", "duplex": False}]
+    setup = [{"op": "put", "obj": 1, "item": tag(2, 0), "block": False},
+             {"op": "put", "obj": 1, "item": tag(2, 1), "block": False},
+             {"op": "acquire", "obj": 2, "block": False},
+             {"op": "acquire", "obj": 3, "block": False},
+             {"op": "put", "obj": 4, "item": tag(2, 1000), "block": False}]
+    t = 0.1
+    timed = [{"op": "get", "obj": 0, "timeout": t},
+             {"op": "put", "obj": 1, "item": tag(0, 0), "timeout": t},
+             {"op": "acquire", "obj": 2, "timeout": t},
+             {"op": "acquire", "obj": 3, "timeout": t},
+             {"op": "join", "obj": 4, "timeout": t},
+             {"op": "poll", "obj": 5, "end": 0, "timeout": t},
+             {"op": "timed_process_join", "timeout": t}]
+    nowait = [{"op": "get", "obj": 0, "timeout": -1.0},
+              {"op": "put", "obj": 1, "item": tag(1, 0), "timeout": 0},
+              {"op": "acquire", "obj": 3, "block": True, "timeout": 0.0},
+              {"op": "poll", "obj": 5, "end": 0, "timeout": 0},
+              {"op": "timed_process_join", "timeout": 0}]
+    plan = plan_of(objects, [proc(0, timed),  # keeps the write end: the pipe stays quiet
+                             proc(1, nowait)],
+                   setup=setup, setup_process=2)
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0})
+    assert [(o["op"], o["obj"], o["outcome"], o["error"]) for o in run.of(2)] == [
+        ("put", 1, "ok", None), ("put", 1, "fail", "Full"), ("acquire", 2, "ok", None),
+        ("acquire", 3, "ok", None), ("put", 4, "ok", None)]
+    ops = run.of(0)
+    assert [(o["op"], o["outcome"], o["error"], o["timeout"]) for o in ops] == [
+        ("get", "fail", "Empty", t), ("put", "fail", "Full", t),
+        ("acquire", "fail", "Timeout", t), ("acquire", "fail", "Timeout", t),
+        ("join", "fail", "Timeout", t), ("poll", "fail", "Timeout", t),
+        ("process_join", "fail", "Timeout", t)]
+    for o in ops:
+        assert t - CLOCK <= o.duration < t + 1.0, o
+    ops = run.of(1)
+    assert [(o["op"], o["outcome"], o["error"], o["timeout"]) for o in ops] == [
+        ("get", "fail", "Empty", 0), ("put", "fail", "Full", 0),
+        ("acquire", "fail", "Timeout", 0), ("poll", "fail", "Timeout", 0),
+        ("process_join", "fail", "Timeout", 0)]
+    for o in ops:
+        assert o.duration < 1.0, o
+
+
+@pytest.mark.timeout(60)
+def test_daemon_plan(tmp_path, impl):
+    """start_children (daemonic and not), exit_handling, observe (pidfd), the children's exit."""
+    plan = plan_of([], [
+        proc(0, [{"op": "start_children", "children": [
+                    {"process": 2, "daemon": True},
+                    {"process": 3, "daemon": False, "run_us": 300_000},
+                    {"process": 4, "daemon": False, "run_us": 0}]},
+                 {"op": "sleep", "us": 50_000}, {"op": "exit_handling"},
+                 {"op": "sleep", "us": 1}],  # never runs: the process exits after its exit work
+             role="parent"),
+        proc(1, [{"op": "observe", "watch": [0, 2, 3, 4]}], role="observer")])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0})
+    starts = run.of(0, "start")
+    assert [(o["value"], o["aux"], o["outcome"]) for o in starts] == [
+        (2, 1, "ok"), (3, 0, "ok"), (4, 0, "ok")]
+    [exit_] = run.of(0, "exit")
+    assert exit_["outcome"] == "ok"
+    # after the exit work, each child's Process.exitcode (aux: the child), an instant op
+    assert [o["op"] for o in run.of(0)] == ["start"] * 3 + ["exit"] + ["exitcode"] * 3
+    codes = run.of(0, "exitcode")
+    assert [(o["aux"], o["value"], o["outcome"]) for o in codes] == [
+        (2, -signal.SIGTERM, "ok"), (3, 0, "ok"), (4, 0, "ok")]
+    assert all(o["invoke"] == o["ret"] >= exit_["ret"] for o in codes)
+    gone = {o["value"]: o for o in run.of(1, "gone")}
+    assert sorted(gone) == [0, 2, 3, 4]
+    assert all(o["outcome"] == "ok" for o in gone.values())
+    watch_start = max(o["invoke"] for o in gone.values())
+    # the children waited for the observer, then lived run_us and recorded their exit
+    for c in (3, 4):
+        [e] = run.of(c)
+        assert (e["op"], e["outcome"], e["invoke"] == e["ret"]) == ("exit", "ok", True)
+        assert e["invoke"] >= watch_start
+        assert gone[c]["ret"] >= e["ret"]
+    assert run.of(3)[0]["invoke"] - watch_start >= 0.3e9
+    # the daemonic child was terminated by the exit work (it would have lived daemon_life)
+    assert run.of(2) == []
+    assert gone[2]["ret"] - exit_["invoke"] < 0.5e9
+    assert exit_["ret"] >= run.of(3)[0]["ret"]  # the exit work joined the non-daemonic child
+    assert gone[0]["ret"] >= exit_["ret"]
+    assert set(run.headers) == {0, 1, 2, 3, 4}  # no setup, no setup file
+
+
+@pytest.mark.timeout(60)
+def test_observing_an_ended_process_is_info(tmp_path, impl):
+    """A gone op needs the process alive at its invoke: one already ended (a zombie: the
+    executor is still joining process 0) is recorded info, not ok; a live one is ok."""
+    plan = plan_of([], [proc(0, [{"op": "sleep", "us": 300_000},
+                                 {"op": "observe", "watch": [1, 2]}]),
+                        proc(1, []), proc(2, [{"op": "sleep", "us": 600_000}])])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0, 2: 0})
+    gone = {o["value"]: o for o in run.of(0, "gone")}
+    assert (gone[1]["outcome"], gone[1]["error"]) == ("info", None)
+    assert gone[1]["ret"] is not None
+    assert gone[2]["outcome"] == "ok"
+
+
+# --------------------------------------------------------------------------------------------
+# failures: refused plans, modules that do not import, unexpected exceptions, killed processes
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("module", ["mpconform_no_such_module", "broken_at_import"])
+def test_import_failure_forks_nothing(tmp_path, module):
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "broken_at_import.py").write_text(
+        "raise RuntimeError('broken on purpose')\n")
+    plan = plan_of([{"type": "queue"}], [proc(0, [{"op": "put", "obj": 0, "item": tag(0, 0)}])])
+    run = execute(tmp_path, module, plan, extra_path=[tmp_path / "mods"])
+    assert run.rc == 2
+    assert len(run.stderr.strip().splitlines()) == 1 and module in run.stderr
+    assert {p.name for p in run.out.iterdir()} == {"error.json"}  # no process file: nothing forked
+    err = json.loads((run.out / "error.json").read_text())
+    assert err["error"] == "import" and module in err["message"]
+
+
+MISSING = """
+import multiprocessing as _mp
+_ctx = _mp.get_context("fork")
+Process, Queue, Lock = _ctx.Process, _ctx.Queue, _ctx.Lock
+"""
+
+
+@pytest.mark.timeout(60)
+def test_missing_api_forks_nothing(tmp_path):
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "mp_partial.py").write_text(MISSING)
+    plan = plan_of([{"type": "queue"}, {"type": "joinable_queue"}],
+                   [proc(0, [{"op": "put", "obj": 0, "item": tag(0, 0)}])])
+    run = execute(tmp_path, "mp_partial", plan, extra_path=[tmp_path / "mods"])
+    assert run.rc == 2, run.stderr
+    assert {p.name for p in run.out.iterdir()} == {"error.json"}
+    err = json.loads((run.out / "error.json").read_text())
+    assert err["error"] == "missing" and "JoinableQueue" in err["message"]
+
+
+@pytest.mark.timeout(60)
+def test_exit_handling_without_util_is_info(tmp_path):
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "mp_partial.py").write_text(MISSING)
+    plan = plan_of([], [proc(0, [{"op": "exit_handling"}, {"op": "sleep", "us": 1}])])
+    run = execute(tmp_path, "mp_partial", plan, extra_path=[tmp_path / "mods"])
+    assert_ran(run, {0: 3})
+    assert [(o["op"], o["outcome"], o["error"]) for o in run.of(0)] == [("exit", "info", "Other")]
+    assert "_exit_function" in run.notes[0]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("bad, field", [
+    ({"op": "pot", "obj": 0}, "processes[0].steps[1].op"),
+    ({"op": "get", "obj": 3}, "processes[0].steps[1].obj"),
+    ({"op": "get", "obj": 0, "timout": 1}, "processes[0].steps[1].timout"),
+    ({"op": "get", "obj": 0, "item": "0:1"}, "processes[0].steps[1].item"),  # not a get field
+    ({"op": "put", "obj": 0, "item": "1-2"}, "processes[0].steps[1].item"),
+    ({"op": "put", "obj": 0, "item": "0:1", "timeout": 61}, "processes[0].steps[1].timeout"),
+    ({"op": "close", "obj": 0}, "processes[0].steps[1].obj"),  # close is for pipe ends
+    ({"op": "task_done", "obj": 0}, "processes[0].steps[1].obj"),
+    ({"op": "get", "obj": 0, "block": "yes"}, "processes[0].steps[1].block"),
+    ({"op": "observe", "watch": [7]}, "processes[0].steps[1].watch[0]"),
+])
+def test_malformed_plan_is_refused(tmp_path, bad, field):
+    plan = plan_of([{"type": "queue"}], [proc(0, [{"op": "sleep", "us": 1}, bad])])
+    run = execute(tmp_path, "multiprocessing", plan)
+    assert run.rc == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0], run.stderr
+    assert list(run.out.iterdir()) == []  # nothing forked, nothing written
+
+
+@pytest.mark.timeout(60)
+def test_refused_setup_and_limits(tmp_path):
+    one = [proc(0, [])]
+    cases = [
+        (plan_of([{"type": "queue"}], one, setup=[{"op": "get", "obj": 0}], setup_process=1),
+         "setup[0]: a setup step must not wait"),
+        (plan_of([{"type": "lock"}], one, setup=[{"op": "release", "obj": 0}], setup_process=1),
+         "setup[0]: a setup step must not wait"),
+        (plan_of([{"type": "lok"}], one), "objects[0].type"),
+        (plan_of([{"type": "queue"}] * 17, one), "objects"),
+        (plan_of([{"type": "queue", "maxsize": -2}], one), "objects[0].maxsize"),
+        (plan_of([], []), "processes: no process"),
+        (plan_of([], [proc(0, []), proc(0, [])]), "processes[1].index"),
+        (plan_of([], [proc(0, [{"op": "start_children", "children": [{"process": 0}]}])]),
+         "processes[0].steps[0].children"),
+        (plan_of([{"type": "queue"}], one, setup=[{"op": "qsize", "obj": 0}], setup_process=0),
+         "setup_process"),
+        (plan_of([], [proc(0, [], phase=9)]), "processes[0].phase"),
+        (dict(plan_of([], one), extra=1), "extra"),
+        ({"objects": [], "processes": [{"role": "no index", "steps": []}]}, "index"),
+    ]
+    for k, (plan, field) in enumerate(cases):
+        sub = tmp_path / str(k)
+        sub.mkdir()
+        run = execute(sub, "multiprocessing", plan)
+        assert run.rc == 2 and field in run.stderr, (field, run.stderr)
+
+
+@pytest.mark.timeout(60)
+def test_unexpected_exception_is_info_note_exit_3(tmp_path, impl):
+    """send on the read-only end of a simplex pipe and recv on a closed end raise OSError (a
+    send expects only BrokenPipeError, a recv only EOFError): info with its return time, the
+    note says why, exit code 3, and nothing after it runs."""
+    plan = plan_of(
+        [{"type": "pipe", "duplex": False}],
+        [proc(0, [{"op": "send", "obj": 0, "end": 0, "item": tag(0, 0)},
+                  {"op": "send", "obj": 0, "end": 1, "item": tag(0, 1)}]),
+         proc(1, [{"op": "close", "obj": 0, "end": 0}, {"op": "recv", "obj": 0, "end": 0},
+                  {"op": "recv", "obj": 0, "end": 0}])])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 3, 1: 3})
+    assert [(o["op"], o["value"], o["outcome"], o["error"]) for o in run.of(0)] == [
+        ("send", tag(0, 0), "info", "OSError")]
+    assert run.of(0)[0]["ret"] is not None  # info with its return time: it raised
+    assert run.notes[0] == "OSError: connection is read-only"
+    assert [(o["op"], o["outcome"], o["error"]) for o in run.of(1)] == [
+        ("close", "ok", None), ("recv", "info", "OSError")]
+    assert run.notes[1].startswith("OSError: ")
+
+
+RAISING = """
+import multiprocessing as _mp
+from multiprocessing import queues as _queues
+_ctx = _mp.get_context("fork")
+Process, Lock = _ctx.Process, _ctx.Lock
+
+
+class _Queue(_queues.Queue):
+    def get(self, block=True, timeout=None):
+        raise RuntimeError("get is broken on purpose")
+
+    def qsize(self):
+        raise KeyError("qsize")
+
+
+def Queue(maxsize=0):
+    return _Queue(maxsize, ctx=_ctx)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_unexpected_exception_names(tmp_path):
+    """The error's name is the closest of the protocol's (RuntimeError; a KeyError is Other)."""
+    (tmp_path / "mods").mkdir()
+    (tmp_path / "mods" / "mp_raising.py").write_text(RAISING)
+    plan = plan_of([{"type": "queue"}],
+                   [proc(0, [{"op": "get", "obj": 0, "block": False}, {"op": "qsize", "obj": 0}]),
+                    proc(1, [{"op": "qsize", "obj": 0}, {"op": "get", "obj": 0}])])
+    run = execute(tmp_path, "mp_raising", plan, extra_path=[tmp_path / "mods"])
+    assert_ran(run, {0: 3, 1: 3})
+    assert [(o["op"], o["outcome"], o["error"], o["timeout"]) for o in run.of(0)] == [
+        ("get", "info", "RuntimeError", 0)]
+    assert run.notes[0] == "RuntimeError: get is broken on purpose"
+    assert [(o["op"], o["outcome"], o["error"]) for o in run.of(1)] == [("qsize", "info", "Other")]
+    assert run.notes[1] == "KeyError: 'qsize'"
+
+
+@pytest.mark.timeout(60)
+def test_killed_in_blocking_get_leaves_invoke_only(tmp_path, impl):
+    plan = plan_of([{"type": "queue"}],
+                   [proc(0, [{"op": "get", "obj": 0, "block": True, "timeout": None}]),
+                    proc(1, [{"op": "qsize", "obj": 0}])])
+    out, p = start_executor(tmp_path, impl, plan)
+    deadline = time.monotonic() + 10
+    lines = []
+    while len(lines) < 2 and time.monotonic() < deadline:  # the header and the get's invoke
+        f = out / "p0.jsonl"
+        lines = f.read_text().splitlines() if f.exists() else []
+        time.sleep(0.01)
+    assert len(lines) == 2, lines
+    time.sleep(0.05)  # well inside the get
+    os.kill(json.loads(lines[0])["pid"], signal.SIGKILL)
+    run = finish(out, p)
+    assert_ran(run, {0: -signal.SIGKILL, 1: 0})
+    [get] = run.of(0)
+    assert (get["op"], get["outcome"], get["ret"], get["timeout"]) == ("get", "info", None, None)
+    assert run.notes[0] is None
+    assert [(o["op"], o["outcome"], o["value"]) for o in run.of(1)] == [("qsize", "ok", 0)]
+
+
+@pytest.mark.timeout(60)
+def test_nothing_outlives_a_killed_executor(tmp_path, impl):
+    """The executor SIGKILLed while its processes block: they die with it (PR_SET_PDEATHSIG)."""
+    plan = plan_of([{"type": "queue"}],
+                   [proc(i, [{"op": "get", "obj": 0, "block": True, "timeout": None}])
+                    for i in range(3)])
+    out, p = start_executor(tmp_path, impl, plan)
+    deadline = time.monotonic() + 10
+    pids = []
+    while len(pids) < 3 and time.monotonic() < deadline:
+        pids = []
+        for i in range(3):
+            f = out / f"p{i}.jsonl"
+            lines = f.read_text().splitlines() if f.exists() else []
+            if len(lines) >= 2:
+                pids.append(json.loads(lines[0])["pid"])
+        time.sleep(0.01)
+    assert len(pids) == 3
+    os.kill(p.pid, signal.SIGKILL)
+    p.communicate(timeout=RUN_TIMEOUT)
+    deadline = time.monotonic() + 5
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in pids if Path(f"/proc/{pid}").exists()
+                 and "Z" not in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3]]
+        time.sleep(0.02)
+    assert not alive, f"processes outlived the executor: {alive}"
+
+
+# --------------------------------------------------------------------------------------------
+# other modules
+
+def queue_plan_10():
+    """4 producers x 10 items, 4 consumers, a drainer."""
+    producers = [proc(p, [{"op": "put", "obj": 0, "item": tag(p, s), "block": False,
+                           "retry_full": True} for s in range(10)]) for p in range(4)]
+    consumers = [proc(4 + c, [{"op": "consume", "obj": 0, "quota": 10,
+                               "gets": [{"block": True, "timeout": 0.25}, {"block": False}],
+                               "probes": ["qsize", ""]}]) for c in range(4)]
+    return plan_of([{"type": "queue", "maxsize": 4}],
+                   producers + consumers
+                   + [proc(8, [{"op": "drain", "obj": 0, "limit": 56}], phase=1)])
+
+
+def assert_drained(run):
+    assert_ran(run, {i: 0 for i in range(9)})
+    put = sorted(o["value"] for o in run.all("put") if o["outcome"] == "ok")
+    assert put == sorted(tag(p, s) for p in range(4) for s in range(10))
+    got = sorted(o["value"] for o in run.all("get") if o["outcome"] == "ok")
+    assert got == put
+    assert [o["error"] for o in run.of(8)[-2:]] == ["Empty", "Empty"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("module", ["billiard", "multiprocess"])
+def test_other_modules_run_a_queue_plan(tmp_path, module):
+    r = subprocess.run([PYTHON, "-c", f"import {module}"], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"{module} is not installed for {PYTHON}")
+    assert_drained(execute(tmp_path, module, queue_plan_10()))
+
+
+@pytest.mark.timeout(60)
+def test_queue_plan_10_processes(tmp_path, impl):
+    assert_drained(execute(tmp_path, impl, queue_plan_10()))
+
+
+@pytest.mark.timeout(60)
+def test_mutant_lost_item_shows_in_the_history(tmp_path):
+    """The module's own objects are used: mpc_mutant_lost_item's Queue drops each process's
+    third put, so one ok put per producer is never got."""
+    plan = plan_of([{"type": "queue"}],
+                   [proc(0, [{"op": "put", "obj": 0, "item": tag(0, s)} for s in range(4)]),
+                    proc(1, [{"op": "drain", "obj": 0, "limit": 16}], phase=1)])
+    run = execute(tmp_path, "mpc_mutant_lost_item", plan)
+    assert_ran(run, {0: 0, 1: 0})
+    assert [o["outcome"] for o in run.of(0)] == ["ok"] * 4
+    got = [o["value"] for o in run.of(1, "get") if o["outcome"] == "ok"]
+    assert got == [tag(0, 0), tag(0, 1), tag(0, 3)]

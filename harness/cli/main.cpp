@@ -198,6 +198,8 @@ int main(int argc, char** argv) {
   plan_cmd->add_option("--property", plan_property, "the property");
   plan_cmd->add_option("--seed", plan_seed, "the scenario's seed");
   plan_cmd->add_option("--scenario-file", plan_file, "a scenario saved as JSON instead");
+  bool plan_scenario_only = false;
+  plan_cmd->add_flag("--scenario", plan_scenario_only, "print the scenario (a replay file) instead of its plan");
 
   CLI::App* mutants = app.add_subcommand("mutants", "run every mutant; fail if one survives");
   double per_mutant = 30.0;
@@ -260,7 +262,10 @@ int main(int argc, char** argv) {
           throw Usage(e.what());
         }
       }
-      std::cout << to_json(property_named(s.property).plan(s.params)).dump(1) << "\n";
+      if (plan_scenario_only)
+        std::cout << to_json(s).dump() << "\n";
+      else
+        std::cout << to_json(property_named(s.property).plan(s.params)).dump(1) << "\n";
       return 0;
     }
 

@@ -98,7 +98,7 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
     const Scenario s = options.fixed ? *options.fixed : generate(name, options.seed + k, options.limits);
     ScenarioResult r = run_scenario(e, s, o);
     ++rep.scenarios;
-    rep.processes += process_count(s);
+    rep.processes += r.process_count;
     rep.scenario_seconds += r.total_s;
     if (r.verdict == ScenarioVerdict::unknown) {
       ++rep.unknown;

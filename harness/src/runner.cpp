@@ -78,14 +78,14 @@ ScenarioResult check_history(const Scenario& scenario, const History& history, P
 }
 
 ScenarioResult run_scenario(Executor& executor, const Scenario& scenario, const RunOptions& options) {
-  validate(scenario);
   const Property& property = property_named(scenario.property);
   const std::int64_t t0 = monotonic_ns();
-  const Plan plan = property.plan(scenario.params);
+  const Plan plan = property.plan(scenario.params);  // validates the scenario first
   Execution e = executor.execute(plan, options.exec);
 
   ScenarioResult result;
   result.profile = options.profile.value_or(executor.default_profile());
+  result.process_count = process_count(plan);
   result.setup_s = e.setup_s;
   result.run_s = e.run_s;
   result.processes = std::move(e.processes);

@@ -164,6 +164,10 @@ inline constexpr std::size_t kMaxPlanProcesses = 32;  // process indices 0..31 i
 inline constexpr std::size_t kMaxPlanObjects = 16;
 inline constexpr std::size_t kMaxPlanSteps = 4096;    // per process
 
+/// The processes a plan forks, including the children its steps start (start_children,
+/// timed_process_join).
+std::uint32_t process_count(const Plan& plan);
+
 std::string_view to_string(ObjectType t) noexcept;
 std::string_view to_string(StepOp op) noexcept;
 

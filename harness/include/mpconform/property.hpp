@@ -43,7 +43,7 @@ class Property {
   [[nodiscard]] virtual std::string describe(const nlohmann::json& params) const = 0;
   /// Smaller valid variants, most promising first; empty when minimal.
   [[nodiscard]] virtual std::vector<nlohmann::json> smaller(const nlohmann::json& params) const = 0;
-  /// What each process does. Requires: validate(params) passed.
+  /// What each process does. Throws std::invalid_argument as validate() does.
   [[nodiscard]] virtual Plan plan(const nlohmann::json& params) const = 0;
   /// The property's checks on a history of its plan, judged by `profile`. Pure.
   [[nodiscard]] virtual Verdict check(const nlohmann::json& params, const History& history,

@@ -48,6 +48,7 @@ struct ScenarioResult {
   Profile profile = Profile::reference;  // the legality it was judged by
   History history;
   std::vector<ProcessReport> processes;
+  std::uint32_t process_count = 0;  // processes the plan forks (process_count(plan))
   double setup_s = 0;  // creating objects and forking
   double run_s = 0;    // from the start gate to the last process reaped
   double check_s = 0;  // the checks

@@ -75,8 +75,7 @@ void validate(const Scenario& s) { property_named(s.property).validate(s.params)
 
 std::string describe(const Scenario& s) { return property_named(s.property).describe(s.params); }
 
-std::uint32_t process_count(const Scenario& s) {
-  const Plan plan = property_named(s.property).plan(s.params);
+std::uint32_t process_count(const Plan& plan) {
   std::uint32_t n = static_cast<std::uint32_t>(plan.processes.size());
   for (const PlanProcess& p : plan.processes)
     for (const Step& st : p.steps) {
@@ -85,6 +84,8 @@ std::uint32_t process_count(const Scenario& s) {
     }
   return n;
 }
+
+std::uint32_t process_count(const Scenario& s) { return process_count(property_named(s.property).plan(s.params)); }
 
 std::vector<Scenario> smaller(const Scenario& s) {
   std::vector<Scenario> out;

@@ -214,7 +214,9 @@ class TypedProperty : public Property {
     return out;
   }
   [[nodiscard]] Plan plan(const nlohmann::json& params) const final {
-    Plan p = make_plan(parse(params));
+    const S s = parse(params);
+    verify(s);
+    Plan p = make_plan(s);
     p.timing = plan_timing();
     return p;
   }

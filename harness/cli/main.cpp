@@ -3,6 +3,7 @@
 //   mpconform run [--backend NAME] [--property P ...] [--scenarios N | --seconds S] [--seed N]
 //                 [--json FILE] [--junit FILE] [--scenario-file FILE] [--no-shrink]
 //   mpconform backends
+//   mpconform tiers [--json]
 //   mpconform mutants [--seconds-per-mutant S] [--seed N] [--json FILE] [--junit FILE]
 //
 // Exit codes: 0 every property passed (or every mutant was caught), 1 a property failed (a
@@ -219,6 +220,11 @@ int main(int argc, char** argv) {
 
   CLI::App* backends = app.add_subcommand("backends", "list the built-in backends and mutants");
 
+  CLI::App* tiers_cmd =
+      app.add_subcommand("tiers", "print the time tiers (harness/tiers.json) at the current time scale");
+  bool tiers_as_json = false;
+  tiers_cmd->add_flag("--json", tiers_as_json, "print them as JSON");
+
   CLI::App* mutants = app.add_subcommand("mutants", "run every mutant; fail if one survives");
   double per_mutant = 30.0;
   std::optional<std::uint64_t> mseed;
@@ -244,7 +250,7 @@ int main(int argc, char** argv) {
   try {
     (void)time_scale();  // a malformed MPCONFORM_TIME_SCALE is a usage error
   } catch (const std::invalid_argument& e) {
-    std::cerr << "mpconform: MPCONFORM_TIME_SCALE: " << e.what() << "\n";
+    std::cerr << "mpconform: " << e.what() << "\n";  // names the variable
     return 2;
   }
 
@@ -253,6 +259,13 @@ int main(int argc, char** argv) {
     prepare_output(history_dir, true);
     if (backends->parsed()) {
       print_backends(std::cout, builtin_backends());
+      return 0;
+    }
+    if (tiers_cmd->parsed()) {
+      if (tiers_as_json)
+        std::cout << tiers_json().dump(2) << "\n";
+      else
+        print_tiers(std::cout);
       return 0;
     }
 

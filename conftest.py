@@ -21,7 +21,8 @@ Markers:
 
 Every test gets a timeout (pytest-timeout) unless it sets its own: nothing may hang.
 The build puts the `mpref` extension in $MPCONFORM_BUILD_DIR/impl/python (default build/),
-which is added to sys.path.
+which is added to sys.path; so is harness/python, for `mpconform_tiers` (the time tiers of
+harness/tiers.json, scaled by MPCONFORM_TIME_SCALE: a malformed value is a usage error).
 """
 from __future__ import annotations
 
@@ -45,6 +46,11 @@ if not _build.is_absolute():
 _mpref_dir = str(_build / "impl" / "python")
 if _mpref_dir not in sys.path:
     sys.path.insert(0, _mpref_dir)
+_tiers_dir = str(ROOT / "harness" / "python")
+if _tiers_dir not in sys.path:
+    sys.path.insert(0, _tiers_dir)
+
+import mpconform_tiers  # noqa: E402 - needs the path above
 
 
 def pytest_addoption(parser):
@@ -60,6 +66,10 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "clause(*ids): the spec clause ids this test checks")
     if not config.pluginmanager.hasplugin("timeout"):
         raise pytest.UsageError("pytest-timeout is required (Debian: python3-pytest-timeout)")
+    try:
+        mpconform_tiers.time_scale()
+    except ValueError as e:  # as `mpconform`: a mistyped scale must not silently become 1
+        raise pytest.UsageError(str(e)) from None
     names = config.getoption("--impl") or list(DEFAULT_IMPLS)
     config._mpc_impls = list(dict.fromkeys(names))  # dedupe, keep order
     config._mpc_results = []  # one dict per (test, phase that decided it)

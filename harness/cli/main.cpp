@@ -5,7 +5,8 @@
 //                 [--scenario-file FILE] [--no-shrink] [--history-dir DIR]
 //   mpconform backends
 //   mpconform properties
-//   mpconform plan --property P --seed N | --scenario-file FILE     (print the plan as JSON)
+//   mpconform plan --property P --seed N | --scenario-file FILE [--scenario]  (plan as JSON)
+//   mpconform tiers [--json]
 //   mpconform mutants [--python | --python-only] [--seconds-per-mutant S] [--seed N] [--json F]
 //
 // Exit codes: 0 every property passed (or every mutant was caught), 1 a property failed (a
@@ -201,6 +202,11 @@ int main(int argc, char** argv) {
   bool plan_scenario_only = false;
   plan_cmd->add_flag("--scenario", plan_scenario_only, "print the scenario (a replay file) instead of its plan");
 
+  CLI::App* tiers_cmd =
+      app.add_subcommand("tiers", "print the time tiers (harness/tiers.json) at the current time scale");
+  bool tiers_as_json = false;
+  tiers_cmd->add_flag("--json", tiers_as_json, "print them as JSON");
+
   CLI::App* mutants = app.add_subcommand("mutants", "run every mutant; fail if one survives");
   double per_mutant = 30.0;
   std::optional<std::uint64_t> mseed;
@@ -229,7 +235,7 @@ int main(int argc, char** argv) {
   try {
     (void)time_scale();  // a malformed MPCONFORM_TIME_SCALE is a usage error
   } catch (const std::invalid_argument& e) {
-    std::cerr << "mpconform: MPCONFORM_TIME_SCALE: " << e.what() << "\n";
+    std::cerr << "mpconform: " << e.what() << "\n";  // names the variable
     return 2;
   }
 
@@ -266,6 +272,13 @@ int main(int argc, char** argv) {
         std::cout << to_json(s).dump() << "\n";
       else
         std::cout << to_json(property_named(s.property).plan(s.params)).dump(1) << "\n";
+      return 0;
+    }
+    if (tiers_cmd->parsed()) {
+      if (tiers_as_json)
+        std::cout << tiers_json().dump(2) << "\n";
+      else
+        print_tiers(std::cout);
       return 0;
     }
 

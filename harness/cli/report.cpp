@@ -123,6 +123,21 @@ void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends)
   out << "plugins: --backend /path/to/libyours.so (see harness/INTERPRETING.md, \"Backends\")\n";
 }
 
+void print_tiers(std::ostream& out) {
+  out << fmt::format("time scale {} ({})\n", time_scale(), tiers::scale_variable);
+  out << fmt::format("{:<9} {:>8} {:>8}\n", "tier", "base s", "seconds");
+  for (const Tier& t : all_tiers())
+    out << fmt::format("{:<9} {:>8} {:>8}\n", t.name, t.base_seconds, seconds(t));
+  out << "defined in harness/tiers.json (meanings there and in harness/INTERPRETING.md)\n";
+}
+
+nlohmann::json tiers_json() {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Tier& t : all_tiers())
+    list.push_back({{"name", t.name}, {"base_seconds", t.base_seconds}, {"seconds", seconds(t)}});
+  return {{"scale_variable", tiers::scale_variable}, {"time_scale", time_scale()}, {"tiers", list}};
+}
+
 void print_suite_header(std::ostream& out, const SuiteReport& s) {
   out << fmt::format("mpconform run: backend {}, profile {}, seed {}, {}, time scale {}\n", s.backend,
                      to_string(s.profile), s.seed, s.budget, time_scale());

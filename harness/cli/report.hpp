@@ -31,6 +31,12 @@ struct MutantReport {
 };
 
 void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends);
+/// `mpconform tiers`: every tier (harness/tiers.json) with its base and scaled seconds.
+/// Reads the time scale (throws std::invalid_argument while it is malformed).
+void print_tiers(std::ostream& out);
+/// `mpconform tiers --json`: {"scale_variable", "time_scale", "tiers": [{"name",
+/// "base_seconds", "seconds"}, ...]}, shortest first.
+nlohmann::json tiers_json();
 void print_suite_header(std::ostream& out, const SuiteReport& suite);
 void print_property_line(std::ostream& out, const PropertyReport& r);
 void print_suite_footer(std::ostream& out, const SuiteReport& suite);

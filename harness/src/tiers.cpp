@@ -1,7 +1,6 @@
-// Named tolerance tiers and the MPCONFORM_TIME_SCALE setting.
+// Named tolerance tiers (generated from harness/tiers.json) and the MPCONFORM_TIME_SCALE setting.
 #include "mpconform/tiers.hpp"
 
-#include <array>
 #include <cmath>
 #include <cstdlib>
 #include <mutex>
@@ -11,15 +10,11 @@
 #include <fmt/format.h>
 
 namespace mpconform {
-namespace {
-constexpr std::array<Tier, 5> kTiers{tiers::clock, tiers::instant, tiers::short_, tiers::long_,
-                                     tiers::watchdog};
-}  // namespace
 
-std::span<const Tier> all_tiers() noexcept { return kTiers; }
+std::span<const Tier> all_tiers() noexcept { return tiers::table; }
 
 std::optional<Tier> tier_by_name(std::string_view name) noexcept {
-  for (const Tier& t : kTiers)
+  for (const Tier& t : tiers::table)
     if (t.name == name) return t;
   return std::nullopt;
 }
@@ -30,7 +25,7 @@ double parse_time_scale(const char* text) {
   const double v = std::strtod(text, &end);
   if (end == text || *end != '\0' || !std::isfinite(v) || !(v > 0))
     throw std::invalid_argument(
-        fmt::format("MPCONFORM_TIME_SCALE must be a positive number, not '{}'", text));
+        fmt::format("{} must be a positive number, not '{}'", tiers::scale_variable, text));
   return v;
 }
 
@@ -38,7 +33,8 @@ double time_scale() {
   // Cached once valid; an invalid value throws on every call rather than being remembered.
   static std::once_flag once;
   static double cached = 0;
-  std::call_once(once, [] { cached = parse_time_scale(std::getenv("MPCONFORM_TIME_SCALE")); });
+  // (scale_variable views a string literal, so data() is NUL-terminated)
+  std::call_once(once, [] { cached = parse_time_scale(std::getenv(tiers::scale_variable.data())); });
   return cached;
 }
 

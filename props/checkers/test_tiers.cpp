@@ -2,6 +2,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "mpconform/tiers.hpp"
 
@@ -14,7 +18,9 @@ TEST(Tiers, ScaleParsesPositiveNumbersOnly) {
   EXPECT_EQ(parse_time_scale(""), 1.0);
   EXPECT_EQ(parse_time_scale("4"), 4.0);
   EXPECT_EQ(parse_time_scale("0.5"), 0.5);
-  for (const char* bad : {"0", "-1", "abc", "2x", "nan", "inf"})
+  EXPECT_EQ(parse_time_scale(" 4"), 4.0);   // strtod skips leading white space ...
+  EXPECT_EQ(parse_time_scale("0x10"), 16.0);  // ... and reads hexadecimal
+  for (const char* bad : {"0", "-1", "abc", "2x", "nan", "inf", "4 ", "1e400", "1_0", " "})
     EXPECT_THROW(parse_time_scale(bad), std::invalid_argument) << bad;
 }
 
@@ -30,7 +36,32 @@ TEST(Tiers, AreNamedOrderedAndScaled) {
   EXPECT_EQ(tier_by_name("short")->base_seconds, tiers::short_.base_seconds);
   EXPECT_FALSE(tier_by_name("medium").has_value());
   // The process-wide scale is whatever the environment says (the sanitizer job sets 4).
-  EXPECT_EQ(time_scale(), parse_time_scale(std::getenv("MPCONFORM_TIME_SCALE")));
+  EXPECT_EQ(time_scale(), parse_time_scale(std::getenv(tiers::scale_variable.data())));
+}
+
+// harness/tiers.json is the one definition; the table compiled in (generated from it by
+// cmake/Tiers.cmake) must say exactly what it says, in its order, to the last bit of each value.
+// (props/tooling/test_tiers.py checks the Python reader against this table.)
+TEST(Tiers, CompiledTableIsTiersJson) {
+  std::ifstream in(MPCONFORM_TIERS_JSON);
+  ASSERT_TRUE(in) << "cannot read " << MPCONFORM_TIERS_JSON;
+  const nlohmann::json doc = nlohmann::json::parse(in);
+  EXPECT_EQ(doc.at("scale_variable").get<std::string>(), tiers::scale_variable);
+  const nlohmann::json& list = doc.at("tiers");
+  const auto all = all_tiers();
+  ASSERT_EQ(list.size(), all.size()) << MPCONFORM_TIERS_JSON;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const std::string name = list[i].at("name").get<std::string>();
+    const double base = list[i].at("base_seconds").get<double>();
+    EXPECT_EQ(all[i].name, name) << "tier " << i;
+    EXPECT_EQ(all[i].base_seconds, base) << "tier " << name;  // exact: the same literal
+    ASSERT_TRUE(tier_by_name(name).has_value()) << name;
+    EXPECT_EQ(tier_by_name(name)->base_seconds, base) << name;
+  }
+  // The named constants the harness and the tests use are that table's entries.
+  for (const Tier& t : {tiers::clock, tiers::instant, tiers::wait, tiers::short_, tiers::late,
+                        tiers::long_, tiers::watchdog})
+    EXPECT_EQ(tier_by_name(t.name), t) << t.name;
 }
 
 }  // namespace

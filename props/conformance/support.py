@@ -10,11 +10,14 @@ Nothing hangs, nothing leaks:
 - `sandbox(fn)` runs `fn` in a plain forked process that is a child subreaper, so orphans a
   scenario creates (a parent that leaves with os._exit) are adopted, killed and reaped there.
 
-Time tiers (seconds, scaled by MPCONFORM_TIME_SCALE, e.g. 4 under sanitizers):
-  WAIT       the timeout a test passes when a call must wait and then give up
-  PROMPT     "at once": a call that must not wait returns within this
-  LATE       slack allowed after a timeout (noisy 2-core machine)
-  LONG       bound on anything that should happen soon (a child exiting, an item arriving)
+Time tiers (seconds): the tiers of harness/tiers.json, read through mpconform_tiers (which
+parses MPCONFORM_TIME_SCALE as the C++ harness does, and scales them by it):
+  WAIT        the `wait` tier: the timeout a test passes when a call must wait and then give up
+  PROMPT      the `instant` tier: "at once", a call that must not wait returns within this
+  LATE        the `late` tier: slack allowed after a timeout
+  LONG        the `watchdog` tier: bound on anything that should happen soon (a child exiting,
+              an item arriving)
+  REAP_GRACE  the `long` tier: how long a body's leftover children get to exit
 """
 from __future__ import annotations
 
@@ -28,14 +31,15 @@ import threading
 import time
 from typing import Any, Callable
 
+from mpconform_tiers import seconds
+
 from .outcomes import Outcome, Repr, canon, known_pids
 
-SCALE = float(os.environ.get("MPCONFORM_TIME_SCALE", "1") or 1)
-WAIT = 0.4 * SCALE
-PROMPT = 0.2 * SCALE
-LATE = 1.5 * SCALE
-LONG = 10.0 * SCALE
-REAP_GRACE = 2.0 * SCALE
+WAIT = seconds("wait")
+PROMPT = seconds("instant")
+LATE = seconds("late")
+LONG = seconds("watchdog")
+REAP_GRACE = seconds("long")
 
 STILL_BLOCKED = Repr("STILL BLOCKED")
 

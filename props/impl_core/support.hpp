@@ -20,20 +20,9 @@
 
 namespace core_test {
 
-/// MPCONFORM_TIME_SCALE (ci/asan sets 4): stretches every upper bound, never a lower one.
-inline double time_scale() { return mpconform::testing::time_scale(); }
-
-/// Named tiers (seconds).
-struct Tier {
-  /// The timeout the timing clauses use ("acquire(timeout=0.2)").
-  static constexpr double wait = 0.2;
-  /// A timed wait returned "after about t": in [t - 0.01, t + late()].
-  static double late() { return 0.8 * time_scale(); }
-  /// A call returned "at once".
-  static double at_once() { return 0.05 * time_scale(); }
-  /// Bound on anything that should finish promptly (a child's whole life, a hand-off).
-  static double bound() { return 10.0 * time_scale(); }
-};
+/// The time tiers (seconds; props/common/timing.hpp, from harness/tiers.json): Tier::wait,
+/// Tier::late(), Tier::at_once() (the `instant` tier), Tier::bound() (the `watchdog` tier).
+using Tier = mpconform::testing::TestTiers;
 
 class Stopwatch {
  public:

@@ -35,19 +35,9 @@ namespace process_test {
 
 // ------------------------------------------------------------------------------- time tiers
 
-/// MPCONFORM_TIME_SCALE (ci/asan sets 4): stretches upper bounds, never lower ones.
-inline double time_scale() { return mpconform::testing::time_scale(); }
-
-struct Tier {
-  /// The timeout the timing clauses pass (join(0.2)).
-  static constexpr double wait = 0.2;
-  /// A timed wait returned "after about t": in [t - 0.01, t + late()].
-  static double late() { return 0.8 * time_scale(); }
-  /// A call returned "at once".
-  static double at_once() { return 0.1 * time_scale(); }
-  /// Bound on anything that should happen soon (a child exiting, a message arriving).
-  static double bound() { return 10.0 * time_scale(); }
-};
+/// The time tiers (seconds; props/common/timing.hpp, from harness/tiers.json): Tier::wait,
+/// Tier::late(), Tier::at_once() (the `instant` tier), Tier::bound() (the `watchdog` tier).
+using Tier = mpconform::testing::TestTiers;
 
 inline double now() { return mpref::detail::monotonic_now(); }
 

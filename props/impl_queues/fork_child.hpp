@@ -23,11 +23,13 @@
 
 namespace qtest {
 
-/// Timing tiers (seconds); upper bounds scaled by the tests' one time scale (timing.hpp).
-inline const double kScale = mpconform::testing::time_scale();
-inline constexpr double kShort = 0.2;             // a timeout that must be honoured
-inline const double kSlack = 0.8 * kScale;        // how late a timed call may return
-inline const double kLong = 20.0 * kScale;        // bound for things that should happen "soon"
+/// Timing tiers (seconds; props/common/timing.hpp, from harness/tiers.json).
+using Tier = mpconform::testing::TestTiers;
+inline constexpr double kShort = Tier::wait;  // a timeout that must be honoured
+inline const double kSlack = Tier::late();    // how late a timed call may return
+inline const double kLong = Tier::bound();    // bound for things that should happen "soon"
+/// A slow event: a process start and exit, a MiB moved through a queue (the `long` tier).
+inline const double kSlow = mpconform::testing::test_seconds(mpconform::tiers::long_);
 
 inline double now() { return mpref::detail::monotonic_now(); }
 

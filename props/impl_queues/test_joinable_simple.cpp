@@ -200,7 +200,7 @@ TEST(SimpleQueue, PutDoesNotBlockOnALargeUnreadItem) {
               q.put(big);
               q.put(big);
             }),
-            1.0 * qtest::kScale);
+            qtest::kSlow);
   Child c = Child::spawn([&] {
     CHILD_CHECK(q.get(qtest::kLong) == big);
     CHILD_CHECK(q.get(qtest::kLong) == big);

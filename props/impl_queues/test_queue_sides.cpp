@@ -138,7 +138,7 @@ TEST(FutexEvent, NoWakeUpIsLostBetweenTwoProcessesHandingATokenBackAndForth) {
   auto s = Shared<Handoff>::make();
   constexpr std::uint64_t kRounds = 50000;
   auto await_turn = [](Handoff& sh, FutexEvent& e, std::uint64_t parity, std::uint64_t spin) {
-    const Deadline d = Deadline::after(5.0 * qtest::kScale);
+    const Deadline d = Deadline::after(qtest::kLong);
     for (std::uint64_t k = 0; k < spin; ++k) {
       if (sh.token.load(std::memory_order_acquire) % 2 == parity) return true;
       __builtin_ia32_pause();

@@ -1,6 +1,7 @@
 """python3 -m seeds [IMPL ...]: run every seed on each implementation (default: multiprocessing)
 and print whether its outcome is the expected one. Like conftest.py, finds `mpref` in
-$MPCONFORM_BUILD_DIR/impl/python (default build/), and the mutants in props/pymutants."""
+$MPCONFORM_BUILD_DIR/impl/python (default build/), the time tiers in harness/python, and the
+mutants in props/pymutants."""
 import importlib
 import os
 import sys
@@ -10,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 _build = Path(os.environ.get("MPCONFORM_BUILD_DIR", ROOT / "build"))
 sys.path[:0] = [str(_build if _build.is_absolute() else ROOT / _build) + "/impl/python",
-                str(ROOT / "props" / "pymutants")]
+                str(ROOT / "harness" / "python"), str(ROOT / "props" / "pymutants")]
 
 from . import SEEDS
 

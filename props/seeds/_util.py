@@ -7,7 +7,8 @@
   the others joined) really happens; the outcome comes back over a private os.pipe, not through
   the implementation under test;
 - `ended(pids)`: whether processes that are not ours (a main's children) have ended.
-Times scale with MPCONFORM_TIME_SCALE like the conformance suite's.
+Times are tiers of harness/tiers.json (mpconform_tiers), scaled by MPCONFORM_TIME_SCALE like the
+conformance suite's.
 """
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ import signal
 import struct
 import time
 
-SCALE = float(os.environ.get("MPCONFORM_TIME_SCALE", "1") or 1)
-LONG = 10.0 * SCALE   # bound on anything that should happen soon
-SHORT = 0.1 * SCALE   # a timeout that must expire
+from mpconform_tiers import seconds
+
+LONG = seconds("watchdog")  # bound on anything that should happen soon
+SHORT = seconds("wait")     # a timeout that must expire
 
 
 def exc_name(e: BaseException) -> str:

@@ -5,12 +5,11 @@
 // multiplied by the time scale, MPCONFORM_TIME_SCALE (a positive float, default 1), so a slow
 // build (the sanitizer job sets 4) loosens every bound at once and nothing else changes.
 //
-//   tier      base     used for
-//   clock     0.002 s  clock granularity: how much "earlier than the timeout" is forgiven
-//   instant   0.05 s   a call that must not wait (block=False, timeout 0) returns within it
-//   short     0.25 s   a timed call returns within timeout + short; a daemon dies within it
-//   long      2 s      slow events: a process start and exit, a drained pipe
-//   watchdog  10 s     a scenario that has not finished by then is hung
+// The tiers are defined once, in harness/tiers.json (each tier's name, base seconds and
+// meaning, and the scale variable's name): the build generates mpconform/tiers_table.inc from
+// it (cmake/Tiers.cmake), and the Python tests read it through harness/python/mpconform_tiers.py.
+// `mpconform tiers` prints them; harness/INTERPRETING.md ("Tolerance tiers") explains them.
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -26,16 +25,16 @@ struct Tier {
 };
 
 namespace tiers {
-inline constexpr Tier clock{"clock", 0.002};
-inline constexpr Tier instant{"instant", 0.05};
-inline constexpr Tier short_{"short", 0.25};  // `short` and `long` are C++ keywords
-inline constexpr Tier long_{"long", 2.0};
-inline constexpr Tier watchdog{"watchdog", 10.0};
+// One `inline constexpr Tier <name>` per tier of harness/tiers.json (a name that is a C++
+// keyword gets an underscore: short_, long_), `table` (all of them, shortest first) and
+// `scale_variable` (the environment variable's name).
+#include "mpconform/tiers_table.inc"
 }  // namespace tiers
 
 /// Every tier, shortest first.
 std::span<const Tier> all_tiers() noexcept;
-/// The tier called `name` ("clock", "instant", "short", "long", "watchdog"), or nullopt.
+/// The tier called `name` ("clock", "instant", "wait", "short", "late", "long", "watchdog"),
+/// or nullopt.
 std::optional<Tier> tier_by_name(std::string_view name) noexcept;
 
 /// Parses a MPCONFORM_TIME_SCALE value. Returns: 1 for nullptr or "" (unset); the value for a

@@ -175,6 +175,58 @@ def assert_clean(out: Path, *, extra=()):
     assert {n for n in names if not (n.startswith("p") and n.endswith(".jsonl"))} <= allowed, names
 
 
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _zombie_children():
+    """Pids of this process's children that are zombies (state Z)."""
+    me, out = os.getpid(), []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if fields[0] == "Z" and int(fields[1]) == me:
+            out.append(int(d.name))
+    return out
+
+
+@pytest.fixture(autouse=True)
+def reap_orphans():
+    """Processes a test orphans (a SIGKILLed executor's children die with it, and their children
+    with them) are reparented to this process, a child subreaper, and reaped here: pid 1 reaps
+    lazily, and a zombie left for it would count as a leak (ci/leaks)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    yield
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        for pid in _zombie_children():
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        # Orphans still running (dying) are children of ours too: wait for them to end.
+        alive = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit()
+                 and _ppid_of(int(d.name)) == os.getpid()]
+        if not alive:
+            break
+        time.sleep(0.02)
+    libc.prctl(_PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0)
+
+
+def _ppid_of(pid):
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return int(stat[stat.rfind(")") + 2:].split()[1])
+
+
 @pytest.fixture
 def impl(mp, impl_name):  # `mp` skips when the module cannot be imported
     return impl_name

@@ -110,11 +110,14 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
     f.result = std::move(r);
     f.time_to_catch_s = now_s() - t0;
     f.replay = replay_command(options.backend_spec, name, s.seed, options.limits, options.fixed_file);
-    for (int i = 0; i < options.confirm_reruns; ++i) {
+    // An error (the module cannot be imported, a factory is missing) is not a race to confirm or
+    // a scenario to shrink: it happens on every scenario.
+    const bool runnable = f.result.verdict != ScenarioVerdict::error;
+    for (int i = 0; runnable && i < options.confirm_reruns; ++i) {
       ++f.reruns;
       f.reruns_failed += is_failure(run_scenario(e, s, o).verdict) ? 1 : 0;
     }
-    if (options.shrink && !options.fixed) shrink_failure(e, f, options);
+    if (runnable && options.shrink && !options.fixed) shrink_failure(e, f, options);
     rep.failure = std::move(f);
     break;
   }

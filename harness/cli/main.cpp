@@ -7,6 +7,7 @@
 //   mpconform properties
 //   mpconform plan --property P --seed N | --scenario-file FILE [--scenario]  (plan as JSON)
 //   mpconform tiers [--json]
+//   mpconform exec [--backend NAME] --plan FILE [--history FILE]     (run one plan, print its history)
 //   mpconform mutants [--python | --python-only] [--seconds-per-mutant S] [--seed N] [--json F]
 //
 // Exit codes: 0 every property passed (or every mutant was caught), 1 a property failed (a
@@ -207,6 +208,13 @@ int main(int argc, char** argv) {
   bool tiers_as_json = false;
   tiers_cmd->add_flag("--json", tiers_as_json, "print them as JSON");
 
+  CLI::App* exec_cmd = app.add_subcommand("exec", "run one plan (executor protocol JSON) and write its history");
+  std::optional<std::string> exec_backend;
+  std::string exec_plan, exec_history;
+  exec_cmd->add_option("--backend", exec_backend, "as for run");
+  exec_cmd->add_option("--plan", exec_plan, "the plan file (see `mpconform plan`)")->required();
+  exec_cmd->add_option("--history", exec_history, "write the history there as JSON Lines (default: stdout)");
+
   CLI::App* mutants = app.add_subcommand("mutants", "run every mutant; fail if one survives");
   double per_mutant = 30.0;
   std::optional<std::uint64_t> mseed;
@@ -280,6 +288,38 @@ int main(int argc, char** argv) {
       else
         print_tiers(std::cout);
       return 0;
+    }
+
+    if (exec_cmd->parsed()) {
+      Plan plan;
+      {
+        std::ifstream in(exec_plan);
+        if (!in) throw Usage(fmt::format("cannot read plan file {}", exec_plan));
+        try {
+          plan = plan_from_json(nlohmann::json::parse(in));
+        } catch (const std::exception& e) {
+          std::string what = e.what();
+          std::replace(what.begin(), what.end(), '\n', ' ');
+          throw Usage(fmt::format("bad plan file {}: {}", exec_plan, what));
+        }
+      }
+      prepare_output(exec_history);
+      auto executor = open_executor(backend_spec(exec_backend));
+      const Execution e = executor->execute(plan);
+      const std::string text = to_jsonl(e.history);
+      if (exec_history.empty())
+        std::cout << text;
+      else
+        write_file(exec_history, text);
+      for (const ProcessReport& p : e.processes)
+        if (p.status && *p.status != 0)
+          std::cerr << fmt::format("p{} {} (pid {}) {}{}\n", p.process, p.role, p.pid,
+                                   p.status && *p.status < 0 ? fmt::format("killed by signal {}", -*p.status)
+                                                             : fmt::format("exited with code {}", *p.status),
+                                   p.note.empty() ? "" : ": " + p.note);
+      if (!e.error.empty()) std::cerr << "mpconform exec: " << e.error << "\n";
+      if (e.hung) std::cerr << "mpconform exec: hang: " << e.hang << "\n";
+      return e.error.empty() && !e.hung ? 0 : 1;
     }
 
     if (mutants->parsed()) {

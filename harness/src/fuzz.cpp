@@ -45,14 +45,6 @@ std::string replay_command(const std::string& backend_spec, std::string_view pro
   return cmd;
 }
 
-std::optional<ScenarioResult> fails_within(Executor& e, const Scenario& s, int tries, const RunOptions& o) {
-  for (int i = 0; i < tries; ++i) {
-    ScenarioResult r = run_scenario(e, s, o);
-    if (is_failure(r.verdict)) return r;
-  }
-  return std::nullopt;
-}
-
 void shrink_failure(Executor& e, FailureReport& f, const FuzzOptions& options) {
   const double t0 = now_s();
   const double stop = t0 + options.shrink_seconds;

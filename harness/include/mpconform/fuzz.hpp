@@ -70,9 +70,6 @@ struct PropertyReport {
 std::string replay_command(const std::string& backend_spec, std::string_view property, std::uint64_t seed,
                            const GenLimits& limits, const std::string& scenario_file);
 
-/// Runs up to `tries` times; the first failing result, if any.
-std::optional<ScenarioResult> fails_within(Executor& e, const Scenario& s, int tries, const RunOptions& o);
-
 /// Shrinks a failing scenario greedily: tries smaller() variants in order, keeps the first that
 /// still fails (within options.shrink_tries runs) and starts again from it, until none fails or
 /// the budget is spent. Fills failure.shrunk / shrunk_result / shrink_runs / shrink_s.

@@ -83,22 +83,8 @@ class LockProperty final : public TypedProperty<LockScenario> {
 
   std::vector<LockScenario> shrink(const LockScenario& s) const override {
     std::vector<LockScenario> out;
-    if (s.workers.size() > 2) {
-      LockScenario c = s;
-      c.workers.resize(2);
-      out.push_back(std::move(c));
-    }
-    if (s.workers.size() > 1) {
-      LockScenario c = s;
-      c.workers.pop_back();
-      out.push_back(std::move(c));
-      LockScenario d = s;
-      d.workers.erase(d.workers.begin());
-      out.push_back(std::move(d));
-    }
-    LockScenario half = s;
-    for (auto& w : half.workers) w.resize((w.size() + 1) / 2);
-    out.push_back(std::move(half));
+    fewer(s, &LockScenario::workers, out, 2, true);
+    shorter_each(s, &LockScenario::workers, out);
     LockScenario first = s;
     for (auto& w : first.workers)
       if (w.size() > 1) w.erase(w.begin());

@@ -89,14 +89,7 @@ class PipeProperty final : public TypedProperty<PipeScenario> {
 
   std::vector<PipeScenario> shrink(const PipeScenario& s) const override {
     std::vector<PipeScenario> out;
-    if (!s.duplex && s.writers.size() > 1) {
-      PipeScenario c = s;
-      c.writers.resize(1);
-      out.push_back(std::move(c));
-      PipeScenario d = s;
-      d.writers.pop_back();
-      out.push_back(std::move(d));
-    }
+    if (!s.duplex) fewer(s, &PipeScenario::writers, out, 1);
     for (std::size_t keep : {std::size_t{2}, std::size_t{0}}) {
       PipeScenario c = s;
       for (PipeWriter& w : c.writers) w.delays_us.resize(keep ? std::min(keep, w.delays_us.size()) : (w.delays_us.size() + 1) / 2);

@@ -184,6 +184,38 @@ bool ended_with(const History& h, std::uint32_t process, OpKind kind, ErrorKind 
 std::vector<std::string_view> clauses_of(std::initializer_list<std::string_view> checkers,
                                          std::initializer_list<std::string_view> own = {});
 
+/// Shrinking helpers: variants of `s` with fewer elements in its list `field`, most promising
+/// first: only the first `keep` (when it has more), all but the last, all but the first
+/// (`drop_first`). Nothing when the list has one element.
+template <class S, class V>
+void fewer(const S& s, std::vector<V> S::*field, std::vector<S>& out, std::size_t keep, bool drop_first = false) {
+  const std::vector<V>& list = s.*field;
+  if (list.size() > keep && keep > 0) {
+    S c = s;
+    (c.*field).resize(keep);
+    out.push_back(std::move(c));
+  }
+  if (list.size() > 1) {
+    S c = s;
+    (c.*field).pop_back();
+    out.push_back(std::move(c));
+    if (drop_first) {
+      S d = s;
+      (d.*field).erase((d.*field).begin());
+      out.push_back(std::move(d));
+    }
+  }
+}
+
+/// A variant of `s` whose inner lists (`field` is a list of lists) each keep their first half
+/// (or their first `keep` entries when keep > 0).
+template <class S, class V>
+void shorter_each(const S& s, std::vector<std::vector<V>> S::*field, std::vector<S>& out, std::size_t keep = 0) {
+  S c = s;
+  for (auto& inner : c.*field) inner.resize(keep ? std::min(keep, inner.size()) : (inner.size() + 1) / 2);
+  out.push_back(std::move(c));
+}
+
 /// A step with op and obj set.
 inline Step step(StepOp op, std::uint32_t obj = 0) {
   Step s;

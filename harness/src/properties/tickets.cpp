@@ -75,16 +75,7 @@ class TicketsProperty final : public TypedProperty<TicketScenario> {
 
   std::vector<TicketScenario> shrink(const TicketScenario& s) const override {
     std::vector<TicketScenario> out;
-    if (s.buyers.size() > 2) {
-      TicketScenario c = s;
-      c.buyers.resize(2);
-      out.push_back(std::move(c));
-    }
-    if (s.buyers.size() > 1) {
-      TicketScenario c = s;
-      c.buyers.pop_back();
-      out.push_back(std::move(c));
-    }
+    fewer(s, &TicketScenario::buyers, out, 2);
     if (s.tickets > 0) {
       TicketScenario c = s;
       c.tickets /= 2;

@@ -114,22 +114,9 @@ class TimeoutsProperty final : public TypedProperty<TimeoutScenario> {
 
   std::vector<TimeoutScenario> shrink(const TimeoutScenario& s) const override {
     std::vector<TimeoutScenario> out;
-    if (s.workers.size() > 1) {
-      TimeoutScenario c = s;
-      c.workers.resize(1);
-      out.push_back(std::move(c));
-      TimeoutScenario d = s;
-      d.workers.pop_back();
-      out.push_back(std::move(d));
-      TimeoutScenario e = s;
-      e.workers.erase(e.workers.begin());
-      out.push_back(std::move(e));
-    }
-    for (std::size_t keep : {std::size_t{1}, std::size_t{0}}) {
-      TimeoutScenario c = s;
-      for (auto& w : c.workers) w.resize(keep ? 1 : (w.size() + 1) / 2);
-      out.push_back(std::move(c));
-    }
+    fewer(s, &TimeoutScenario::workers, out, 1, true);
+    shorter_each(s, &TimeoutScenario::workers, out, 1);
+    shorter_each(s, &TimeoutScenario::workers, out);
     TimeoutScenario last = s;
     for (auto& w : last.workers)
       if (w.size() > 1) w.erase(w.begin());

@@ -59,19 +59,8 @@ class ValueProperty final : public TypedProperty<ValueScenario> {
 
   std::vector<ValueScenario> shrink(const ValueScenario& s) const override {
     std::vector<ValueScenario> out;
-    if (s.workers.size() > 2) {
-      ValueScenario c = s;
-      c.workers.resize(2);
-      out.push_back(std::move(c));
-    }
-    if (s.workers.size() > 1) {
-      ValueScenario c = s;
-      c.workers.pop_back();
-      out.push_back(std::move(c));
-    }
-    ValueScenario half = s;
-    for (auto& w : half.workers) w.resize((w.size() + 1) / 2);
-    out.push_back(std::move(half));
+    fewer(s, &ValueScenario::workers, out, 2);
+    shorter_each(s, &ValueScenario::workers, out);
     return out;
   }
 

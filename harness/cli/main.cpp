@@ -183,6 +183,12 @@ int main(int argc, char** argv) {
   run->add_option("--scenario-file", scenario_file,
                   "replay one scenario saved as JSON (--scenarios N repeats it N times)");
   run->add_flag("--no-shrink", no_shrink, "do not shrink a failing scenario");
+  std::string mode_name = "delays";
+  std::uint32_t depth = 2;
+  run->add_option("--mode", mode_name,
+                  "how interleavings are chosen: delays (random injected delays, the default) or pct "
+                  "(priorities on one CPU, SCHED_FIFO; needs root or CAP_SYS_NICE)");
+  run->add_option("--depth", depth, "pct: the bug depth d to search for (1-4, default 2)")->check(CLI::Range(1, 4));
   std::string history_dir;
   run->add_option("--history-dir", history_dir,
                   "write the history of each failing scenario there (<property>-seed<S>.jsonl)");
@@ -226,6 +232,10 @@ int main(int argc, char** argv) {
   bool with_python = false, only_python = false;
   mutants->add_flag("--python", with_python, "also the Python mutants (props/pymutants, as python:MODULE)");
   mutants->add_flag("--python-only", only_python, "only the Python mutants");
+  std::string mmode_name = "delays";
+  std::uint32_t mdepth = 2;
+  mutants->add_option("--mode", mmode_name, "delays (default) or pct (C++ mutants only)");
+  mutants->add_option("--depth", mdepth, "pct: the bug depth d (1-4)")->check(CLI::Range(1, 4));
 
   try {
     app.parse(argc, argv);
@@ -328,6 +338,19 @@ int main(int argc, char** argv) {
       std::vector<MutantReport> reports;
       std::cout << fmt::format("mpconform mutants: seed {}, at most {:.0f} s per mutant\n", seed, per_mutant);
       std::cout.flush();
+      ScheduleMode mmode = ScheduleMode::delays;
+      try {
+        mmode = schedule_mode_from_string(mmode_name);
+      } catch (const std::invalid_argument& e) {
+        throw Usage(fmt::format("--mode: {}", e.what()));
+      }
+      if (mmode == ScheduleMode::pct && (with_python || only_python))
+        throw Usage("--mode pct: the Python executor does not run PCT schedules yet");
+      if (mmode == ScheduleMode::pct && !pct_permitted()) {
+        std::cout << "mpconform: SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE): falling back to "
+                     "--mode delays\n";
+        mmode = ScheduleMode::delays;
+      }
       std::vector<BackendInfo> list;
       if (!only_python)
         for (const BackendInfo& info : builtin_backends())
@@ -342,6 +365,8 @@ int main(int argc, char** argv) {
         o.backend_spec = info.name;
         o.confirm_reruns = 0;
         o.shrink = false;
+        o.mode = mmode;
+        o.depth = mdepth;
         PropertyReport r = fuzz_property(*e, info.caught_by, o);
         MutantReport m{info, std::move(r)};
         print_mutant_line(std::cout, m);
@@ -378,6 +403,22 @@ int main(int argc, char** argv) {
     o.fixed_file = scenario_file;
     o.backend_spec = spec;
     o.shrink = !no_shrink;
+    try {
+      o.mode = schedule_mode_from_string(mode_name);
+    } catch (const std::invalid_argument& e) {
+      throw Usage(fmt::format("--mode: {}", e.what()));
+    }
+    o.depth = depth;
+    if ((o.mode == ScheduleMode::pct || (fixed && fixed->schedule.mode == ScheduleMode::pct)) &&
+        spec.starts_with("python:"))
+      throw Usage("--mode pct: the Python executor does not run PCT schedules yet (use a C++ backend)");
+    if ((o.mode == ScheduleMode::pct || (fixed && fixed->schedule.mode == ScheduleMode::pct)) && !pct_permitted()) {
+      std::cout << "mpconform: SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE): falling back to "
+                   "--mode delays\n";
+      o.mode = ScheduleMode::delays;
+      if (fixed) fixed->schedule = Schedule{};
+      o.fixed = fixed;
+    }
     if (profile_opt) try {
         o.run.profile = profile_from_string(*profile_opt);
       } catch (const std::invalid_argument& e) {
@@ -388,6 +429,7 @@ int main(int argc, char** argv) {
     SuiteReport suite;
     suite.backend = executor->name();
     suite.profile = o.run.profile.value_or(executor->default_profile());
+    suite.mode = o.mode == ScheduleMode::pct ? fmt::format("pct d={}", o.depth) : "delays";
     suite.backend_spec = spec;
     suite.seed = seed;
     suite.budget = o.scenarios ? fmt::format("{} scenarios per property", *o.scenarios)

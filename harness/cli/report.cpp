@@ -72,6 +72,12 @@ nlohmann::json property_json(const PropertyReport& r) {
                    {"verdict", r.verdict()},
                    {"seconds", r.seconds},
                    {"scenarios_per_second", rate(r)}};
+  j["mode"] = to_string(r.mode);
+  if (r.mode == ScheduleMode::pct)
+    j["pct"] = {{"depth", r.depth},
+                {"max_processes", r.pct_max_processes},
+                {"max_calls", r.pct_max_calls},
+                {"miss_probability", r.pct_miss}};
   if (r.failure) {
     const FailureReport& f = *r.failure;
     nlohmann::json fj{{"seed", f.scenario.seed},
@@ -139,8 +145,8 @@ nlohmann::json tiers_json() {
 }
 
 void print_suite_header(std::ostream& out, const SuiteReport& s) {
-  out << fmt::format("mpconform run: backend {}, profile {}, seed {}, {}, time scale {}\n", s.backend,
-                     to_string(s.profile), s.seed, s.budget, time_scale());
+  out << fmt::format("mpconform run: backend {}, profile {}, mode {}, seed {}, {}, time scale {}\n", s.backend,
+                     to_string(s.profile), s.mode, s.seed, s.budget, time_scale());
   out << fmt::format("{:<9} {:>9} {:>9} {:>7}  {:<8} {:<14} {}\n", "property", "scenarios", "procs/scn",
                      "scn/s", "verdict", "failure seed", "clauses");
 }
@@ -170,6 +176,11 @@ void print_suite_footer(std::ostream& out, const SuiteReport& s) {
   }
   out << fmt::format("{} scenarios, {} processes forked, {:.1f} s ({:.1f} scenarios/s)\n", scenarios, processes,
                      s.seconds, inside > 0 ? static_cast<double>(scenarios) / inside : 0.0);
+  for (const PropertyReport& r : s.properties)
+    if (r.mode == ScheduleMode::pct && !r.failure)
+      out << fmt::format("{}: PCT d={}, {} runs, n <= {} processes, k <= {} calls: a bug of depth <= {} that every "
+                         "scenario can show was missed by all of them with probability <= {:.3g}\n",
+                         r.property, r.depth, r.scenarios, r.pct_max_processes, r.pct_max_calls, r.depth, r.pct_miss);
   for (const PropertyReport& r : s.properties) {
     if (r.failure) out << "\n" << failure_text(r);
     if (!r.failure && r.unknown > 0)

@@ -21,6 +21,7 @@ struct SuiteReport {
   std::uint64_t seed = 0;
   std::string budget;
   Profile profile = Profile::reference;
+  std::string mode = "delays";  // "delays", or "pct d=2"
   double seconds = 0;
   std::vector<PropertyReport> properties;
 };

@@ -3,7 +3,9 @@
 #include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -40,6 +42,7 @@ struct Board {
   std::atomic<std::uint32_t> gate;       // 0 until the executor releases phase 0
   std::atomic<std::uint32_t> watching;   // the observer watches (start_children's children wait)
   std::atomic<std::uint32_t> published;  // bumped each time a pid is published
+  std::atomic<std::uint64_t> calls;      // pct: calls made so far by every process (change points)
   std::atomic<std::int32_t> pids[kMaxPlanProcesses];  // pid of each process index (0: unknown)
   char notes[kMaxPlanProcesses][kNoteSize];           // why a process stopped (written by itself)
 };
@@ -229,13 +232,68 @@ std::vector<std::unique_ptr<Object>> make_objects(Backend& b, const Plan& plan) 
   return out;
 }
 
+// ---- PCT ------------------------------------------------------------------------------------
+
+// The CPU every process of a PCT run shares: the last one (the harness and its watchdog keep
+// the others).
+int pct_cpu() {
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 1 ? static_cast<int>(n - 1) : 0;
+}
+
+// In a forked process of a PCT run: pin to the shared CPU at SCHED_FIFO `priority`. Children the
+// implementation forks inherit both (they are part of the scenario).
+void enter_pct(std::uint32_t priority) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(static_cast<std::size_t>(pct_cpu()), &set);
+  if (::sched_setaffinity(0, sizeof set, &set) != 0)
+    throw std::runtime_error(fmt::format("sched_setaffinity: {}", std::strerror(errno)));
+  sched_param p{};
+  p.sched_priority = static_cast<int>(priority);
+  if (::sched_setscheduler(0, SCHED_FIFO, &p) != 0)
+    throw std::runtime_error(fmt::format("sched_setscheduler(SCHED_FIFO, {}): {}", priority, std::strerror(errno)));
+}
+
+// The log a process's steps record through: before each call it counts the call and, at a PCT
+// change point, drops the calling process to that change point's priority.
+class Log {
+ public:
+  Log(const ProcessLog& log, Board& board, const Schedule& schedule)
+      : log_(log), board_(board), schedule_(schedule) {}
+  [[nodiscard]] Call invoke(OpKind kind, std::uint32_t object = 0, std::uint64_t value = 0,
+                            std::int64_t timeout_ns = kNoTimeout, std::uint64_t aux = 0) const {
+    if (schedule_.mode == ScheduleMode::pct) before_call();
+    return log_.invoke(kind, object, value, timeout_ns, aux);
+  }
+  void instant(OpKind kind, std::uint32_t object = 0, std::uint64_t value = 0, std::uint64_t aux = 0) const {
+    log_.instant(kind, object, value, aux);
+  }
+
+ private:
+  void before_call() const {
+    const std::uint64_t n = board_.calls.fetch_add(1, std::memory_order_relaxed) + 1;
+    const auto& cps = schedule_.change_points;
+    for (std::size_t i = 0; i < cps.size(); ++i)
+      if (cps[i] == n) {
+        sched_param p{};
+        p.sched_priority = static_cast<int>(i + 1);
+        ::sched_setscheduler(0, SCHED_FIFO, &p);  // lowering one's own priority cannot fail
+      }
+  }
+  const ProcessLog& log_;
+  Board& board_;
+  const Schedule& schedule_;
+};
+
 // ---- the steps ------------------------------------------------------------------------------
 
 class Interpreter {
  public:
   Interpreter(Backend& b, const Plan& plan, std::vector<std::unique_ptr<Object>>& objects, Board& board,
-              const Recorder& recorder, const ProcessLog& log)
-      : b_(b), plan_(plan), t_(plan.timing), objects_(objects), board_(board), recorder_(recorder), log_(log) {}
+              const Recorder& recorder, const Log& log, bool delays)
+      : b_(b), plan_(plan), t_(plan.timing), objects_(objects), board_(board), recorder_(recorder), log_(log),
+        delays_(delays) {}
 
   // Runs the steps in order; stops early where a step says the process is done.
   void run(const std::vector<Step>& steps) {
@@ -245,6 +303,9 @@ class Interpreter {
 
  private:
   Object& obj(std::uint32_t i) { return *objects_[i]; }
+  void delay(std::uint32_t us) const {
+    if (delays_) sleep_us(us);
+  }
   Connection& end(const Step& s) {
     PipeEnds& p = obj(s.obj).pipe;
     return s.end == 0 ? *p.first : *p.second;
@@ -306,13 +367,13 @@ class Interpreter {
     Backoff backoff;
     for (std::size_t i = 0; got < s.quota; ++i) {
       const CallSpec& a = s.gets[i % s.gets.size()];
-      sleep_us(a.delay_us);
+      delay(a.delay_us);
       if (get(s, a)) {
         ++got;
         last = monotonic_ns();
         backoff.reset();
         if (s.task_done) {
-          sleep_us(s.task_pause_us);
+          delay(s.task_pause_us);
           JoinableQueue* jq = obj(s.obj).joinable;
           void_call(log_.invoke(OpKind::task_done, s.recorded_object()), [&] { jq->task_done(); },
                     {ErrorKind::ValueError});
@@ -344,7 +405,7 @@ class Interpreter {
       return;
     for (std::uint32_t d = 1; d < s.depth; ++d)
       bool_call(log_.invoke(OpKind::acquire, rec, 0, kNoTimeout), [&] { return lk.acquire(true, std::nullopt); });
-    sleep_us(s.hold_us);
+    delay(s.hold_us);
     for (std::uint32_t d = 0; d < s.depth; ++d)
       void_call(log_.invoke(OpKind::release, rec), [&] { lk.release(); },
                 {ErrorKind::ValueError, ErrorKind::AssertionError});
@@ -359,7 +420,7 @@ class Interpreter {
                  std::uint64_t x = 0;
                  try {
                    x = v.read() + 1;
-                   sleep_us(s.hold_us);
+                   delay(s.hold_us);
                    v.write(x);
                  } catch (...) {
                    l.release();
@@ -383,7 +444,10 @@ class Interpreter {
       io.read = [fd] { return file_read(fd); };
       io.write = [fd](std::uint64_t x) { file_write(fd, x); };
     }
-    io.pause = [pause_us] { sleep_us(pause_us); };
+    const bool delays = delays_;
+    io.pause = [pause_us, delays] {
+      if (delays) sleep_us(pause_us);
+    };
     return io;
   }
 
@@ -530,9 +594,9 @@ class Interpreter {
   // One step; false when the process's steps end here.
   bool run(const Step& s) {
     const std::uint32_t rec = s.recorded_object();
-    if (s.op != StepOp::consume && s.op != StepOp::critical_section) sleep_us(s.call.delay_us);
+    if (s.op != StepOp::consume && s.op != StepOp::critical_section) delay(s.call.delay_us);
     switch (s.op) {
-      case StepOp::sleep: sleep_us(s.us); break;
+      case StepOp::sleep: delay(s.us); break;
       case StepOp::put: return put(s);
       case StepOp::get: get(s, s.call); break;
       case StepOp::qsize: probe(s, "qsize"); break;
@@ -567,7 +631,7 @@ class Interpreter {
       case StepOp::consume: consume(s); break;
       case StepOp::drain: drain(s); break;
       case StepOp::critical_section:
-        sleep_us(s.call.delay_us);
+        delay(s.call.delay_us);
         critical_section(s);
         break;
       case StepOp::increment: increment(s); break;
@@ -587,7 +651,10 @@ class Interpreter {
   std::vector<std::unique_ptr<Object>>& objects_;
   Board& board_;
   const Recorder& recorder_;
-  const ProcessLog& log_;
+  const Log& log_;
+  // Sleep the plan's delays, holds and pauses. Not under PCT: a timed sleep would let the timer
+  // decide the order instead of the priorities (and a replay would not repeat it).
+  const bool delays_;
   std::vector<std::unique_ptr<Process>> children_;
   std::vector<std::uint32_t> child_index_;  // the process index of each of children_
 };
@@ -622,7 +689,9 @@ class CppExecutor final : public Executor {
       group.start();  // first: the keeper must not hold the run's pipe ends
       objects = make_objects(*b_, plan);
       const ProcessLog setup = recorder.log(plan.setup_process);
-      Interpreter(*b_, plan, objects, *board, recorder, setup).run(plan.setup);
+      const Schedule none;
+      const Log log(setup, *board, none);
+      Interpreter(*b_, plan, objects, *board, recorder, log, true).run(plan.setup);
     } catch (const std::exception& e) {
       group.finish();
       out.error = fmt::format("creating the plan's objects failed: {}", e.what());
@@ -638,7 +707,7 @@ class CppExecutor final : public Executor {
     try {
       for (int phase = 0; phase <= max_phase && !out.hung; ++phase) {
         for (const PlanProcess& p : plan.processes)
-          if (p.phase == phase) fork(group, plan, p, objects, *board, recorder);
+          if (p.phase == phase) fork(group, plan, p, objects, *board, recorder, options.schedule);
         if (phase == 0) {
           close_pipe_ends(objects);  // the parent's copies must go, or EOF never comes
           gate_open = monotonic_ns();
@@ -672,18 +741,21 @@ class CppExecutor final : public Executor {
 
  private:
   void fork(detail::Group& group, const Plan& plan, const PlanProcess& p, std::vector<std::unique_ptr<Object>>& objects,
-            Board& board, const Recorder& recorder) {
+            Board& board, const Recorder& recorder, const Schedule& schedule) {
+    const bool pct = schedule.mode == ScheduleMode::pct;
     const pid_t pid = group.fork_child(p.index, p.role, [&] {
       int code = 0;
       try {
+        if (pct) enter_pct(schedule.priorities.at(p.index));
         b_->after_fork_in_child();
         for (const auto& [o, e] : p.close_first) {
           PipeEnds& ends = objects[o]->pipe;
           (e == 0 ? ends.first : ends.second)->close();
         }
         if (!wait_while_equal(board.gate, 0, plan.timing.wait)) ::_exit(4);
-        const ProcessLog log = recorder.log(p.index);
-        Interpreter(*b_, plan, objects, board, recorder, log).run(p.steps);
+        const ProcessLog plog = recorder.log(p.index);
+        const Log log(plog, board, schedule);
+        Interpreter(*b_, plan, objects, board, recorder, log, !pct).run(p.steps);
       } catch (const std::exception& e) {
         note(board, p.index, e.what());
         code = kExitUnexpected;
@@ -707,35 +779,49 @@ class CppExecutor final : public Executor {
       return pending;
     };
     std::vector<bool> listed(kMaxPlanProcesses, false);
-    const std::size_t direct = out.processes.size();
-    for (std::size_t i = 0; i < direct; ++i) {
-      ProcessReport& r = out.processes[i];
+    for (const ProcessReport& r : out.processes)
       if (r.process < kMaxPlanProcesses) listed[r.process] = true;
-      if (r.status) continue;
-      r.pending = pending_of(r.process);
-      group.describe_hung(r);
-      out.hang += fmt::format("\n  p{} {} (pid {}): {}; state {}, wchan {}", r.process, r.role, r.pid, r.pending,
-                              r.state, r.wchan.empty() ? "-" : r.wchan);
-    }
-    for (std::uint32_t i = 0; i < kMaxPlanProcesses; ++i) {
+    for (std::uint32_t i = 0; i < kMaxPlanProcesses; ++i) {  // processes a step started
       const pid_t pid = board.pids[i].load();
       if (listed[i] || pid <= 0 || ::kill(pid, 0) != 0 || detail::proc_state(pid) == 'Z') continue;
       ProcessReport r;
       r.process = i;
       r.pid = pid;
       r.role = "child";
-      r.pending = pending_of(i);
-      group.describe_hung(r);
-      out.hang += fmt::format("\n  p{} child (pid {}): {}; state {}, wchan {}", i, pid, r.pending, r.state,
-                              r.wchan.empty() ? "-" : r.wchan);
       out.processes.push_back(r);
     }
+    std::vector<ProcessReport*> hung;
+    for (ProcessReport& r : out.processes)
+      if (!r.status) {
+        r.pending = pending_of(r.process);
+        hung.push_back(&r);
+      }
+    group.describe_hung(hung);
+    for (const ProcessReport* r : hung) out.hang += "\n  " + detail::describe_hung_line(*r);
+    out.hang = detail::starvation_of(out.processes) + out.hang;
   }
 
   std::unique_ptr<Backend> b_;
 };
 
 }  // namespace
+
+bool pct_permitted() {
+  static const bool permitted = [] {
+    const pid_t pid = ::fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+      sched_param p{};
+      p.sched_priority = 1;
+      ::_exit(::sched_setscheduler(0, SCHED_FIFO, &p) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }();
+  return permitted;
+}
 
 std::unique_ptr<Executor> make_cpp_executor(std::unique_ptr<Backend> backend) {
   return std::make_unique<CppExecutor>(std::move(backend));

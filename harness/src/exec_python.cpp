@@ -204,10 +204,14 @@ class PythonExecutor final : public Executor {
         if (!op.completed()) r.pending = describe(op);
       if (!finished && !r.status && f.pid > 0 && ::kill(f.pid, 0) == 0 && detail::proc_state(f.pid) != 'Z') {
         r.pending = r.pending.empty() ? "no call in flight" : "in " + r.pending;
-        group.describe_hung(r);
+        r.hung = true;
       }
       out.processes.push_back(r);
     }
+    std::vector<ProcessReport*> hung;
+    for (ProcessReport& r : out.processes)
+      if (r.hung) hung.push_back(&r);
+    group.describe_hung(hung);
     ProcessReport& executor = out.processes.front();  // the executor, listed by fork_child
     if (!finished) {
       out.hung = true;
@@ -215,9 +219,8 @@ class PythonExecutor final : public Executor {
                              monotonic_ns() > deadline ? "time bound passed" : "no progress",
                              static_cast<double>(group.stalled_for()) / 1e9, bound);
       for (const ProcessReport& r : out.processes)
-        if (r.hung)
-          out.hang += fmt::format("\n  p{} {} (pid {}): {}; state {}, wchan {}", r.process, r.role, r.pid, r.pending,
-                                  r.state, r.wchan.empty() ? "-" : r.wchan);
+        if (r.hung) out.hang += "\n  " + detail::describe_hung_line(r);
+      out.hang = detail::starvation_of(out.processes) + out.hang;
     }
     if (!group.finish()) out.error += " a process of the run could not be reaped within 5 s";
     out.run_s = static_cast<double>(monotonic_ns() - t0) / 1e9;

@@ -1,7 +1,9 @@
 // The fuzz loop (fuzz.hpp).
 #include "mpconform/fuzz.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -32,7 +34,8 @@ std::string PropertyReport::verdict() const {
 }
 
 std::string replay_command(const std::string& backend_spec, std::string_view property, std::uint64_t seed,
-                           const GenLimits& limits, const std::string& scenario_file) {
+                           const GenLimits& limits, const std::string& scenario_file, ScheduleMode mode,
+                           std::uint32_t depth) {
   if (!scenario_file.empty())
     return fmt::format("mpconform run --backend {} --scenario-file {} --scenarios 1", shell_quote(backend_spec),
                        shell_quote(scenario_file));
@@ -42,6 +45,7 @@ std::string replay_command(const std::string& backend_spec, std::string_view pro
   if (limits.max_processes != d.max_processes) cmd += fmt::format(" --max-processes {}", limits.max_processes);
   if (limits.max_items != d.max_items) cmd += fmt::format(" --max-items {}", limits.max_items);
   if (limits.max_delay_us != d.max_delay_us) cmd += fmt::format(" --max-delay-us {}", limits.max_delay_us);
+  if (mode == ScheduleMode::pct) cmd += fmt::format(" --mode pct --depth {}", depth);
   return cmd;
 }
 
@@ -87,7 +91,18 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
   const double t0 = now_s();
   for (std::uint64_t k = 0; k < max_scenarios; ++k) {
     if (options.seconds && k > 0 && now_s() - t0 >= *options.seconds) break;
-    const Scenario s = options.fixed ? *options.fixed : generate(name, options.seed + k, options.limits);
+    const Scenario s = options.fixed ? *options.fixed
+                                     : generate(name, options.seed + k, options.limits, options.mode, options.depth);
+    if (s.schedule.mode == ScheduleMode::pct) {
+      rep.mode = ScheduleMode::pct;
+      rep.depth = std::max(rep.depth, s.schedule.depth);
+      const auto n = static_cast<std::uint32_t>(s.schedule.priorities.size());
+      rep.pct_max_processes = std::max(rep.pct_max_processes, n);
+      rep.pct_max_calls = std::max(rep.pct_max_calls, s.schedule.calls);
+      const double hit = 1.0 / (static_cast<double>(n) * std::pow(static_cast<double>(s.schedule.calls),
+                                                                   static_cast<double>(s.schedule.depth - 1)));
+      rep.pct_miss *= 1.0 - std::min(1.0, hit);
+    }
     ScenarioResult r = run_scenario(e, s, o);
     ++rep.scenarios;
     rep.processes += r.process_count;
@@ -101,7 +116,8 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
     f.scenario = s;
     f.result = std::move(r);
     f.time_to_catch_s = now_s() - t0;
-    f.replay = replay_command(options.backend_spec, name, s.seed, options.limits, options.fixed_file);
+    f.replay = replay_command(options.backend_spec, name, s.seed, options.limits, options.fixed_file, options.mode,
+                              options.depth);
     // An error (the module cannot be imported, a factory is missing) is not a race to confirm or
     // a scenario to shrink: it happens on every scenario.
     const bool runnable = f.result.verdict != ScenarioVerdict::error;

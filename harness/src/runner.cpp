@@ -81,7 +81,9 @@ ScenarioResult run_scenario(Executor& executor, const Scenario& scenario, const 
   const Property& property = property_named(scenario.property);
   const std::int64_t t0 = monotonic_ns();
   const Plan plan = property.plan(scenario.params);  // validates the scenario first
-  Execution e = executor.execute(plan, options.exec);
+  ExecOptions exec = options.exec;
+  exec.schedule = scenario.schedule;
+  Execution e = executor.execute(plan, exec);
 
   ScenarioResult result;
   result.profile = options.profile.value_or(executor.default_profile());

@@ -4,6 +4,7 @@
 #include <rapidcheck.h>
 
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -32,6 +33,21 @@ Executor& selected_executor() {
 }
 
 namespace {
+
+// What became of each seed of the current property: "" for a pass, else the failure message.
+// RapidCheck evaluates a failing case again (to print the counterexample); a race need not
+// repeat, so a seed is run for one property at most once and its first outcome is kept.
+struct Outcomes {
+  unsigned serial = 0;
+  std::map<std::uint64_t, std::string> by_seed;
+};
+
+Outcomes& outcomes() {
+  static Outcomes o;
+  if (o.serial != property_serial()) o = Outcomes{property_serial(), {}};
+  return o;
+}
+
 double shrink_seconds() {
   const char* v = std::getenv("MPCONFORM_SHRINK_SECONDS");
   if (v == nullptr || *v == '\0') return kShrinkSeconds;
@@ -44,6 +60,12 @@ double shrink_seconds() {
 }  // namespace
 
 void check_seed(std::string_view property, std::uint64_t seed) {
+  Outcomes& seen = outcomes();
+  if (const auto it = seen.by_seed.find(seed); it != seen.by_seed.end()) {
+    RC_TAG(std::string(it->second.empty() ? "pass" : "fail"));
+    if (!it->second.empty()) RC_FAIL(it->second);
+    return;
+  }
   Executor* executor = nullptr;
   try {
     executor = &selected_executor();
@@ -65,7 +87,10 @@ void check_seed(std::string_view property, std::uint64_t seed) {
   RC_TAG(std::string(to_string(result.verdict)));
   if (result.verdict == ScenarioVerdict::unknown)
     RC_LOG() << "unknown (" << result.clause << "): " << result.message << "\n";
-  if (!is_failure(result.verdict)) return;
+  if (!is_failure(result.verdict)) {
+    seen.by_seed[seed] = "";
+    return;
+  }
 
   note_failure();
   FailureReport f;
@@ -87,6 +112,7 @@ void check_seed(std::string_view property, std::uint64_t seed) {
   why += "scenario JSON (save it to FILE; `mpconform run --backend " + selected_backend_spec() +
          " --scenario-file FILE` replays it): " + to_json(smallest).dump() + "\n";
   why += "or: " + replay_command(selected_backend_spec(), property, seed, GenLimits{}, "");
+  seen.by_seed[seed] = why;
   RC_FAIL(why);
 }
 

@@ -42,6 +42,13 @@ struct ProcessReport {
   std::string note;      // why it stopped early, in its own words (an unexpected exception)
   std::string wchan;     // /proc/<pid>/wchan when hung
   char state = '?';      // the state letter of /proc/<pid>/stat when hung
+  double cpu_s = 0;      // when hung: CPU time it used, and how long it had lived
+  double alive_s = 0;
+  double cpu_share = 0;  // when hung: the share of a CPU it used while the watchdog looked (0.1 s)
+  int rt_priority = 0;   // when hung: its SCHED_FIFO priority (0: not real-time)
+  /// When hung: running and using most of a CPU (a busy-wait, or a spin at a real-time priority
+  /// that starves the processes below it).
+  [[nodiscard]] bool spinning() const noexcept { return state == 'R' && cpu_share > 0.5; }
 };
 
 struct ExecOptions {
@@ -49,7 +56,13 @@ struct ExecOptions {
   std::optional<double> time_bound_s;
   /// Recorder slots (each call takes one).
   std::size_t capacity = std::size_t{1} << 14;
+  /// How the interleaving is chosen (scenario.hpp). pct requires pct_permitted().
+  Schedule schedule;
 };
+
+/// True when this process may put its children under SCHED_FIFO and pin them to a CPU (root,
+/// or CAP_SYS_NICE). Probed once, in a forked child, so nothing of the probe outlives it.
+bool pct_permitted();
 
 /// The record of one run of a plan.
 struct Execution {

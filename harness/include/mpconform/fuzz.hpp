@@ -25,6 +25,8 @@ struct FuzzOptions {
   std::optional<double> seconds;
   std::uint64_t seed = 0;  // scenario k is generated from seed + k
   GenLimits limits;
+  ScheduleMode mode = ScheduleMode::delays;  // how each scenario's interleaving is chosen
+  std::uint32_t depth = 2;                   // pct: the bug depth d searched for (1..4)
   /// Run this scenario (a replay file) instead of generating; repeated for the budget.
   std::optional<Scenario> fixed;
   std::string fixed_file;        // the file it came from, for the replay command
@@ -60,6 +62,15 @@ struct PropertyReport {
   double seconds = 0;           // wall time (including confirming and shrinking)
   double scenario_seconds = 0;  // time inside run_scenario for the counted scenarios
   std::optional<FailureReport> failure;
+  /// PCT's guarantee over the runs made (mode pct only): a bug of depth <= `depth` that every
+  /// scenario of the property can show is hit by one run with probability >= 1/(n k^(d-1));
+  /// `pct_miss` is the probability that all the runs missed it, the product of (1 - that) over
+  /// the runs (n: the scenario's processes, k: its estimated calls).
+  ScheduleMode mode = ScheduleMode::delays;
+  std::uint32_t depth = 0;
+  std::uint32_t pct_max_processes = 0;
+  std::uint64_t pct_max_calls = 0;
+  double pct_miss = 1.0;
 
   /// "pass", "unknown" (some scenario undecided, none failed), or the failure's verdict.
   [[nodiscard]] std::string verdict() const;
@@ -68,7 +79,8 @@ struct PropertyReport {
 /// `mpconform run --backend X --property P --seed S --scenarios 1` (plus non-default limits),
 /// or `... --scenario-file F --scenarios 1` for a scenario read from a file.
 std::string replay_command(const std::string& backend_spec, std::string_view property, std::uint64_t seed,
-                           const GenLimits& limits, const std::string& scenario_file);
+                           const GenLimits& limits, const std::string& scenario_file,
+                           ScheduleMode mode = ScheduleMode::delays, std::uint32_t depth = 2);
 
 /// Shrinks a failing scenario greedily: tries smaller() variants in order, keeps the first that
 /// still fails (within options.shrink_tries runs) and starts again from it, until none fails or

@@ -164,6 +164,10 @@ inline constexpr std::size_t kMaxPlanProcesses = 32;  // process indices 0..31 i
 inline constexpr std::size_t kMaxPlanObjects = 16;
 inline constexpr std::size_t kMaxPlanSteps = 4096;    // per process
 
+/// An estimate of the calls a plan makes (k in PCT's bound): one per simple step, a quota's worth
+/// for consume, and so on.
+std::uint64_t plan_calls(const Plan& plan);
+
 /// The processes a plan forks, including the children its steps start (start_children,
 /// timed_process_join).
 std::uint32_t process_count(const Plan& plan);

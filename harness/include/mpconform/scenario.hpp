@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "mpconform/plan.hpp"
+
 namespace mpconform {
 
 /// Bounds of what generate() draws (all inclusive; never beyond what validate() accepts).
@@ -38,18 +40,52 @@ std::string_view to_string(Profile p) noexcept;
 /// Throws std::invalid_argument for an unknown name.
 Profile profile_from_string(std::string_view name);
 
+/// How the interleaving is chosen: part of the scenario, so it replays and shrinks with it.
+///   delays  the plan's random delays (drawn with the scenario) and the OS scheduler;
+///   pct     PCT (Burckhardt et al., ASPLOS 2010) across real processes: every process of the
+///           scenario runs on one CPU under SCHED_FIFO with a distinct priority drawn from the
+///           seed (`priorities`, by process index; children inherit their parent's); when the
+///           scenario's calls reach the count `change_points[i]`, the process making that call
+///           drops to priority i + 1, below every initial one, before the call. On one CPU with
+///           strict priorities the highest runnable process runs until it blocks, so the kernel
+///           enforces PCT's schedule inside the implementation too. The plan's injected delays
+///           are not slept (the priorities choose the order). A bug of depth d among n
+///           processes and k calls is hit with probability >= 1/(n k^(d-1)) per run.
+enum class ScheduleMode : std::uint8_t { delays, pct };
+std::string_view to_string(ScheduleMode m) noexcept;
+/// Throws std::invalid_argument for an unknown name.
+ScheduleMode schedule_mode_from_string(std::string_view name);
+
+struct Schedule {
+  ScheduleMode mode = ScheduleMode::delays;
+  std::uint32_t depth = 1;                   // pct: d (1..4); d - 1 change points
+  std::vector<std::uint32_t> priorities;     // pct: SCHED_FIFO priority of process i (distinct)
+  std::vector<std::uint64_t> change_points;  // pct: call counts (1-based, ascending)
+  std::uint64_t calls = 0;                   // pct: k, the scenario's estimated number of calls
+  friend bool operator==(const Schedule&, const Schedule&) = default;
+};
+
 struct Scenario {
   std::string property;    // a registered property's name
   /// The seed the scenario was generated from (0 when built by hand); reports print it.
   std::uint64_t seed = 0;
   nlohmann::json params;   // the property's scenario, as its file defines it
+  Schedule schedule;       // how the interleaving is chosen (delays unless asked otherwise)
   friend bool operator==(const Scenario&, const Scenario&) = default;
 };
+
+/// The schedule for `plan` drawn from `seed`: mode delays gives an empty one; pct draws a
+/// priority permutation of the plan's processes and depth - 1 change points uniformly among the
+/// plan's estimated calls (plan_calls()).
+Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t seed, const Plan& plan);
 
 /// A scenario of property `property` drawn from `seed`: the same (property, seed, limits)
 /// gives the same scenario on every machine. Throws std::invalid_argument for an unknown
 /// property.
 Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits& limits = {});
+/// The same scenario with a schedule of `mode` (and `depth` for pct) drawn from the same seed.
+Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits& limits, ScheduleMode mode,
+                  std::uint32_t depth);
 
 /// Throws std::invalid_argument naming the first field that is malformed or out of range
 /// ("scenario.producers[2].puts: 70 entries, expected 1..64"), or an unknown property.
@@ -65,7 +101,9 @@ std::uint32_t process_count(const Scenario& s);
 /// shrinking: each is valid and keeps s's property and seed. Empty when s is minimal.
 std::vector<Scenario> smaller(const Scenario& s);
 
-// JSON (replay files): {"property":"queue","seed":7,"scenario":{...}}.
+// JSON (replay files): {"property":"queue","seed":7,"scenario":{...}}, plus
+// "schedule": {"mode":"pct","depth":2,"priorities":[...],"change_points":[...],"calls":k}
+// when the mode is not delays.
 nlohmann::json to_json(const Scenario& s);
 /// Throws std::invalid_argument naming the field for a malformed document (validate() runs).
 Scenario scenario_from_json(const nlohmann::json& j);

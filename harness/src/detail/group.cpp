@@ -135,10 +135,63 @@ bool Group::wait_all(std::int64_t deadline, std::int64_t stall_ns, const std::fu
   }
 }
 
-void Group::describe_hung(ProcessReport& r) {
-  r.hung = true;
-  r.wchan = read_small_file(fmt::format("/proc/{}/wchan", r.pid));
-  r.state = proc_state(r.pid);
+namespace {
+// Fills state, CPU time, age and real-time priority from /proc/<pid>/stat (fields after the
+// command's ')': state(3) ... utime(14) stime(15) ... starttime(22) ... rt_priority(40)).
+void read_stat(ProcessReport& r) {
+  const std::string stat = read_small_file(fmt::format("/proc/{}/stat", r.pid));
+  const std::size_t close = stat.rfind(')');
+  if (close == std::string::npos) return;
+  std::istringstream in(stat.substr(close + 2));
+  std::vector<std::string> f{"", "", ""};  // fields 1 and 2 are before the ')'
+  for (std::string x; in >> x;) f.push_back(x);
+  if (f.size() < 41) return;
+  r.state = f[3].empty() ? '?' : f[3][0];
+  const double hz = static_cast<double>(::sysconf(_SC_CLK_TCK));
+  r.cpu_s = (std::stod(f[14]) + std::stod(f[15])) / hz;
+  double uptime = 0;
+  std::istringstream(read_small_file("/proc/uptime")) >> uptime;
+  r.alive_s = uptime - std::stod(f[22]) / hz;
+  r.rt_priority = std::stoi(f[40]);
+}
+}  // namespace
+
+void Group::describe_hung(const std::vector<ProcessReport*>& reports) {
+  if (reports.empty()) return;
+  std::vector<double> before;
+  for (ProcessReport* r : reports) {
+    r->hung = true;
+    read_stat(*r);
+    before.push_back(r->cpu_s);
+  }
+  constexpr double kLook = 0.1;
+  sleep_us(static_cast<std::uint64_t>(kLook * 1e6));
+  for (std::size_t i = 0; i < reports.size(); ++i) {
+    ProcessReport& r = *reports[i];
+    r.wchan = read_small_file(fmt::format("/proc/{}/wchan", r.pid));
+    read_stat(r);
+    r.cpu_share = (r.cpu_s - before[i]) / kLook;
+  }
+}
+
+std::string describe_hung_line(const ProcessReport& r) {
+  std::string line = fmt::format("p{} {} (pid {}): {}; state {}, wchan {}, cpu {:.2f} s of {:.2f} s alive ({:.0f}% "
+                                 "of a CPU just now)",
+                                 r.process, r.role, r.pid, r.pending, r.state, r.wchan.empty() ? "-" : r.wchan, r.cpu_s,
+                                 r.alive_s, 100 * r.cpu_share);
+  if (r.rt_priority > 0) line += fmt::format(", SCHED_FIFO priority {}", r.rt_priority);
+  if (r.spinning()) line += ": spinning";
+  return line;
+}
+
+std::string starvation_of(const std::vector<ProcessReport>& processes) {
+  for (const ProcessReport& r : processes)
+    if (r.hung && r.spinning())
+      return r.rt_priority > 0
+                 ? fmt::format("starved: p{} {} spun for {:.2f} s at SCHED_FIFO priority {}, so no process below it ran; ",
+                               r.process, r.role, r.cpu_s, r.rt_priority)
+                 : fmt::format("spinning: p{} {} used {:.2f} s of CPU busy-waiting; ", r.process, r.role, r.cpu_s);
+  return "";
 }
 
 bool Group::finish() {

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "mpconform/executor.hpp"
 
@@ -26,6 +27,12 @@ char proc_state(pid_t pid);
 std::string status_text(int status);
 /// Dies with `parent` (PR_SET_PDEATHSIG SIGKILL), exiting at once if it is already gone.
 void die_with_parent(pid_t parent);
+
+/// One line of a hang report: the process, its pending call, state, wchan, CPU time, priority.
+std::string describe_hung_line(const ProcessReport& r);
+/// "starved: p3 worker 3 spun for 2.01 s at SCHED_FIFO priority 12, ...; " for the first hung
+/// process that was spinning, "" when none was.
+std::string starvation_of(const std::vector<ProcessReport>& processes);
 
 class Group {
  public:
@@ -46,8 +53,9 @@ class Group {
   std::int64_t stalled_for() const { return stalled_for_; }
   /// Live direct children (their reports are in out.processes).
   std::size_t live() const;
-  /// Marks report `r` hung with its state and wchan; `pending` is its pending call.
-  void describe_hung(ProcessReport& r);
+  /// Marks each report hung and fills its state, wchan, CPU time, priority and CPU share over
+  /// 0.1 s (sampled twice, all together: a spinner shows a share near 1).
+  void describe_hung(const std::vector<ProcessReport*>& reports);
   /// Kills the group and reaps everything (bounded: 5 s). Idempotent. Returns false when
   /// something could not be reaped.
   bool finish();

@@ -1,6 +1,8 @@
 // The property registry (property.hpp) and the scenario functions that dispatch through it
 // (scenario.hpp).
+#include <algorithm>
 #include <array>
+#include <random>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -60,6 +62,57 @@ Profile profile_from_string(std::string_view name) {
   throw std::invalid_argument(fmt::format("unknown profile '{}' (reference, cpython)", name));
 }
 
+std::string_view to_string(ScheduleMode m) noexcept { return m == ScheduleMode::pct ? "pct" : "delays"; }
+
+ScheduleMode schedule_mode_from_string(std::string_view name) {
+  if (name == "delays") return ScheduleMode::delays;
+  if (name == "pct") return ScheduleMode::pct;
+  throw std::invalid_argument(fmt::format("unknown schedule mode '{}' (delays, pct)", name));
+}
+
+std::uint64_t plan_calls(const Plan& plan) {
+  std::uint64_t k = 0;
+  for (const PlanProcess& p : plan.processes)
+    for (const Step& s : p.steps) switch (s.op) {
+        case StepOp::sleep: break;
+        case StepOp::consume: k += std::uint64_t{s.quota} * (s.task_done ? 3u : 2u) + 1; break;
+        case StepOp::drain: k += s.limit / 2 + 2; break;
+        case StepOp::critical_section: k += 2 * std::uint64_t{s.depth} + 1; break;
+        case StepOp::buy: k += s.attempts; break;
+        case StepOp::recv_all: k += std::uint64_t{s.limit} * (1u + (s.polls.empty() ? 0u : 1u) + (s.until_quiet ? 1u : 0u)); break;
+        case StepOp::start_children: k += s.children.size(); break;
+        case StepOp::observe: k += s.watch.size(); break;
+        default: k += 1;
+      }
+  return std::max<std::uint64_t>(k, 1);
+}
+
+Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t seed, const Plan& plan) {
+  Schedule sch;
+  sch.mode = mode;
+  if (mode == ScheduleMode::delays) return sch;
+  if (depth < 1 || depth > 4) throw std::invalid_argument(fmt::format("PCT depth {} is not 1..4", depth));
+  sch.depth = depth;
+  std::mt19937_64 rng(mix("schedule", seed));
+  std::uint32_t n = 0;
+  for (const PlanProcess& p : plan.processes) n = std::max(n, p.index + 1);
+  // Initial priorities depth+1 .. depth+n, a random permutation; change point i sets i + 1.
+  for (std::uint32_t i = 0; i < n; ++i) sch.priorities.push_back(depth + 1 + i);
+  std::shuffle(sch.priorities.begin(), sch.priorities.end(), rng);
+  sch.calls = plan_calls(plan);
+  for (std::uint32_t i = 0; i + 1 < depth; ++i)
+    sch.change_points.push_back(std::uniform_int_distribution<std::uint64_t>(1, sch.calls)(rng));
+  std::sort(sch.change_points.begin(), sch.change_points.end());
+  return sch;
+}
+
+Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits& limits, ScheduleMode mode,
+                  std::uint32_t depth) {
+  Scenario s = generate(property, seed, limits);
+  s.schedule = draw_schedule(mode, depth, seed, property_named(property).plan(s.params));
+  return s;
+}
+
 Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits& limits) {
   const Property& p = property_named(property);
   GenLimits l = limits;
@@ -68,10 +121,38 @@ Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits
   l.max_delay_us = std::min<std::uint32_t>(l.max_delay_us, 100000);
   l.max_timeout_s = std::clamp(l.max_timeout_s, 0.002, 0.1);
   std::mt19937_64 rng(mix(property, seed));
-  return Scenario{std::string(property), seed, p.generate(rng, l)};
+  return Scenario{std::string(property), seed, p.generate(rng, l), {}};
 }
 
-void validate(const Scenario& s) { property_named(s.property).validate(s.params); }
+namespace {
+void validate_schedule(const Schedule& sch, const Plan& plan) {
+  auto bad = [](const std::string& what) { throw std::invalid_argument("scenario.schedule." + what); };
+  if (sch.mode == ScheduleMode::delays) {
+    if (!sch.priorities.empty() || !sch.change_points.empty()) bad("priorities: only for mode pct");
+    return;
+  }
+  if (sch.depth < 1 || sch.depth > 4) bad(fmt::format("depth: is {}, expected 1..4", sch.depth));
+  if (sch.change_points.size() + 1 != sch.depth)
+    bad(fmt::format("change_points: {} of them, a depth of {} needs {}", sch.change_points.size(), sch.depth,
+                    sch.depth - 1));
+  if (!std::is_sorted(sch.change_points.begin(), sch.change_points.end()))
+    bad("change_points: must be ascending");
+  for (const PlanProcess& p : plan.processes)
+    if (p.index >= sch.priorities.size())
+      bad(fmt::format("priorities: none for process {}", p.index));
+  std::vector<std::uint32_t> sorted = sch.priorities;
+  std::sort(sorted.begin(), sorted.end());
+  if (std::adjacent_find(sorted.begin(), sorted.end()) != sorted.end()) bad("priorities: must be distinct");
+  for (std::uint32_t p : sch.priorities)
+    if (p < sch.depth || p > 98) bad(fmt::format("priorities: {} is not in {}..98 (1..depth-1 are the change points')", p, sch.depth));
+}
+}  // namespace
+
+void validate(const Scenario& s) {
+  const Property& p = property_named(s.property);
+  p.validate(s.params);
+  validate_schedule(s.schedule, p.plan(s.params));
+}
 
 std::string describe(const Scenario& s) { return property_named(s.property).describe(s.params); }
 
@@ -89,26 +170,62 @@ std::uint32_t process_count(const Scenario& s) { return process_count(property_n
 
 std::vector<Scenario> smaller(const Scenario& s) {
   std::vector<Scenario> out;
+  // A shallower schedule first (fewer change points), then smaller scenarios with the same one.
+  if (s.schedule.mode == ScheduleMode::pct && !s.schedule.change_points.empty()) {
+    Scenario c = s;
+    c.schedule.change_points.pop_back();
+    c.schedule.depth -= 1;
+    out.push_back(std::move(c));
+  }
   for (nlohmann::json& p : property_named(s.property).smaller(s.params))
-    out.push_back(Scenario{s.property, s.seed, std::move(p)});
+    out.push_back(Scenario{s.property, s.seed, std::move(p), s.schedule});
   return out;
 }
 
 nlohmann::json to_json(const Scenario& s) {
-  return nlohmann::json{{"property", s.property}, {"seed", s.seed}, {"scenario", s.params}};
+  nlohmann::json j{{"property", s.property}, {"seed", s.seed}, {"scenario", s.params}};
+  if (s.schedule.mode != ScheduleMode::delays)
+    j["schedule"] = {{"mode", to_string(s.schedule.mode)},
+                     {"depth", s.schedule.depth},
+                     {"priorities", s.schedule.priorities},
+                     {"change_points", s.schedule.change_points},
+                     {"calls", s.schedule.calls}};
+  return j;
 }
+
+namespace {
+Schedule schedule_from_json(const nlohmann::json& j) {
+  auto bad = [](const std::string& what) { throw std::invalid_argument("scenario file: schedule." + what); };
+  if (!j.is_object()) bad(": must be an object");
+  Schedule sch;
+  for (const auto& [k, v] : j.items()) {
+    try {
+      if (k == "mode") sch.mode = schedule_mode_from_string(v.get<std::string>());
+      else if (k == "depth") sch.depth = v.get<std::uint32_t>();
+      else if (k == "priorities") sch.priorities = v.get<std::vector<std::uint32_t>>();
+      else if (k == "change_points") sch.change_points = v.get<std::vector<std::uint64_t>>();
+      else if (k == "calls") sch.calls = v.get<std::uint64_t>();
+      else bad(k + ": unknown field");
+    } catch (const nlohmann::json::exception&) {
+      bad(k + ": wrong type");
+    }
+  }
+  return sch;
+}
+}  // namespace
 
 Scenario scenario_from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw std::invalid_argument("scenario file: must be a JSON object");
   for (const auto& [k, v] : j.items())
-    if (k != "property" && k != "seed" && k != "scenario")
+    if (k != "property" && k != "seed" && k != "scenario" && k != "schedule")
       throw std::invalid_argument(fmt::format("scenario file: {}: unknown field", k));
   if (!j.contains("property") || !j.at("property").is_string())
     throw std::invalid_argument("scenario file: property: must be a property name");
   if (!j.contains("seed") || !j.at("seed").is_number_unsigned())
     throw std::invalid_argument("scenario file: seed: must be a non-negative integer");
   if (!j.contains("scenario")) throw std::invalid_argument("scenario file: scenario: missing");
-  Scenario s{j.at("property").get<std::string>(), j.at("seed").get<std::uint64_t>(), j.at("scenario")};
+  Scenario s{j.at("property").get<std::string>(), j.at("seed").get<std::uint64_t>(), j.at("scenario"), {}};
+  if (j.contains("schedule")) s.schedule = schedule_from_json(j.at("schedule"));
   validate(s);
   return s;
 }

@@ -2,11 +2,13 @@
 //
 //   mpconform run [--backend NAME] [--profile reference|cpython] [--property P ...]
 //                 [--scenarios N | --seconds S] [--seed N] [--json FILE] [--junit FILE]
-//                 [--scenario-file FILE] [--no-shrink] [--history-dir DIR]
+//                 [--scenario-file FILE] [--no-shrink] [--history-dir DIR] [--mode delays|pct]
+//                 [--depth D] [--shard I/N]
 //   mpconform backends
 //   mpconform properties
 //   mpconform plan --property P --seed N | --scenario-file FILE [--scenario]  (plan as JSON)
 //   mpconform tiers [--json]
+//   mpconform merge SHARD.json ... [--json FILE] [--junit FILE]      (combine shards of one run)
 //   mpconform exec [--backend NAME] --plan FILE [--history FILE]     (run one plan, print its history)
 //   mpconform mutants [--python | --python-only] [--seconds-per-mutant S] [--seed N] [--json F]
 //
@@ -37,6 +39,7 @@
 #include "mpconform/runner.hpp"
 #include "mpconform/scenario.hpp"
 #include "mpconform/tiers.hpp"
+#include "merge.hpp"
 #include "report.hpp"
 
 namespace {
@@ -185,6 +188,10 @@ int main(int argc, char** argv) {
   run->add_flag("--no-shrink", no_shrink, "do not shrink a failing scenario");
   std::string mode_name = "delays";
   std::uint32_t depth = 2;
+  std::string shard_text;
+  run->add_option("--shard", shard_text,
+                  "i/N: run only part i of N of the scenarios (k % N == i - 1; same --seed and budget on "
+                  "every shard; combine the JSON reports with `mpconform merge`)");
   run->add_option("--mode", mode_name,
                   "how interleavings are chosen: delays (random injected delays, the default) or pct "
                   "(priorities on one CPU, SCHED_FIFO; needs root or CAP_SYS_NICE)");
@@ -220,6 +227,14 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("--backend", exec_backend, "as for run");
   exec_cmd->add_option("--plan", exec_plan, "the plan file (see `mpconform plan`)")->required();
   exec_cmd->add_option("--history", exec_history, "write the history there as JSON Lines (default: stdout)");
+
+  CLI::App* merge_cmd = app.add_subcommand("merge", "combine the JSON reports of the shards of one run");
+  std::vector<std::string> merge_files;
+  std::string merge_json, merge_junit;
+  merge_cmd->add_option("reports", merge_files, "the shards' JSON reports (mpconform run --shard i/N --json F)")
+      ->required();
+  merge_cmd->add_option("--json", merge_json, "write the merged JSON report");
+  merge_cmd->add_option("--junit", merge_junit, "write the merged JUnit XML report");
 
   CLI::App* mutants = app.add_subcommand("mutants", "run every mutant; fail if one survives");
   double per_mutant = 30.0;
@@ -300,13 +315,31 @@ int main(int argc, char** argv) {
       return 0;
     }
 
+    if (merge_cmd->parsed()) {
+      prepare_output(merge_json);
+      prepare_output(merge_junit);
+      Merged m;
+      try {
+        m = merge_reports(merge_files);
+      } catch (const MergeError& e) {
+        throw Usage(e.what());
+      }
+      std::cout << merged_text(m);
+      if (!merge_json.empty()) write_file(merge_json, m.report.dump(2) + "\n");
+      if (!merge_junit.empty()) write_file(merge_junit, merged_junit(m.report));
+      return m.report.at("passed").get<bool>() ? 0 : 1;
+    }
+
     if (exec_cmd->parsed()) {
       Plan plan;
+      ExecOptions eo;
       {
         std::ifstream in(exec_plan);
         if (!in) throw Usage(fmt::format("cannot read plan file {}", exec_plan));
         try {
-          plan = plan_from_json(nlohmann::json::parse(in));
+          const nlohmann::json doc = nlohmann::json::parse(in);
+          plan = plan_from_json(doc);
+          eo.schedule = schedule_from_plan_json(doc);
         } catch (const std::exception& e) {
           std::string what = e.what();
           std::replace(what.begin(), what.end(), '\n', ' ');
@@ -315,7 +348,9 @@ int main(int argc, char** argv) {
       }
       prepare_output(exec_history);
       auto executor = open_executor(backend_spec(exec_backend));
-      const Execution e = executor->execute(plan);
+      if (eo.schedule.mode == ScheduleMode::pct && !pct_permitted())
+        throw Usage("the plan's schedule is pct, and SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE)");
+      const Execution e = executor->execute(plan, eo);
       const std::string text = to_jsonl(e.history);
       if (exec_history.empty())
         std::cout << text;
@@ -409,6 +444,15 @@ int main(int argc, char** argv) {
       throw Usage(fmt::format("--mode: {}", e.what()));
     }
     o.depth = depth;
+    if (!shard_text.empty()) {
+      unsigned i = 0, n = 0;
+      char extra = 0;
+      if (std::sscanf(shard_text.c_str(), "%u/%u%c", &i, &n, &extra) != 2 || n < 1 || n > 100000 || i < 1 || i > n)
+        throw Usage(fmt::format("--shard: '{}' is not i/N with 1 <= i <= N", shard_text));
+      if (fixed) throw Usage("--shard and --scenario-file do not go together (a file is one scenario)");
+      o.shard = i - 1;
+      o.shards = n;
+    }
     if ((o.mode == ScheduleMode::pct || (fixed && fixed->schedule.mode == ScheduleMode::pct)) &&
         spec.starts_with("python:"))
       throw Usage("--mode pct: the Python executor does not run PCT schedules yet (use a C++ backend)");
@@ -430,11 +474,14 @@ int main(int argc, char** argv) {
     suite.backend = executor->name();
     suite.profile = o.run.profile.value_or(executor->default_profile());
     suite.mode = o.mode == ScheduleMode::pct ? fmt::format("pct d={}", o.depth) : "delays";
+    suite.shard = o.shard + 1;
+    suite.shards = o.shards;
     suite.backend_spec = spec;
     suite.seed = seed;
     suite.budget = o.scenarios ? fmt::format("{} scenarios per property", *o.scenarios)
                                : fmt::format("{:.1f} s per property", *o.seconds);
     print_suite_header(std::cout, suite);
+    if (o.shards > 1) std::cout << fmt::format("shard {} of {}: scenarios k with k % {} == {}\n", o.shard + 1, o.shards, o.shards, o.shard);
     std::cout.flush();
     const double t0 = now_s();
     for (const std::string& p : props) {

@@ -232,9 +232,12 @@ nlohmann::json suite_json(const SuiteReport& s) {
   }
   bool ok = true;
   for (const PropertyReport& r : s.properties) ok = ok && !r.failure;
-  return {{"backend", s.backend},
+  return {{"format", kReportFormat},
+          {"backend", s.backend},
           {"backend_spec", s.backend_spec},
           {"profile", to_string(s.profile)},
+          {"mode", s.mode},
+          {"shard", {{"index", s.shard}, {"count", s.shards}}},
           {"seed", s.seed},
           {"budget", s.budget},
           {"time_scale", time_scale()},

@@ -22,6 +22,8 @@ struct SuiteReport {
   std::string budget;
   Profile profile = Profile::reference;
   std::string mode = "delays";  // "delays", or "pct d=2"
+  std::uint32_t shard = 1;      // this run is shard `shard` (1-based) of `shards`
+  std::uint32_t shards = 1;
   double seconds = 0;
   std::vector<PropertyReport> properties;
 };
@@ -43,6 +45,9 @@ void print_property_line(std::ostream& out, const PropertyReport& r);
 void print_suite_footer(std::ostream& out, const SuiteReport& suite);
 void print_mutant_line(std::ostream& out, const MutantReport& m);
 void print_mutant_summary(std::ostream& out, const std::vector<MutantReport>& ms);
+
+/// The version of the JSON run report (`format`); `mpconform merge` reads only this one.
+inline constexpr const char* kReportFormat = "mpconform-report/1";
 
 nlohmann::json suite_json(const SuiteReport& suite);
 std::string suite_junit(const SuiteReport& suite);

@@ -312,9 +312,75 @@ def _step(v, path, objects):
     return s
 
 
+class Schedule:
+    """A plan's `schedule` member (how to run it): PCT's priorities, change points and CPU."""
+    __slots__ = ("priorities", "change_points", "cpu", "drops")
+
+
+MAX_PRIORITY = 98  # SCHED_FIFO priorities 1..98 (plan.cpp; 99 is left to the kernel's own)
+MAX_CPU = 8191     # the kernel's largest NR_CPUS
+
+
+def default_pct_cpu():
+    """The C++ pct_cpu(): the last online CPU (the harness keeps the others)."""
+    n = os.sysconf("SC_NPROCESSORS_ONLN")
+    return n - 1 if n > 1 else 0
+
+
+def parse_schedule(v, procs):
+    """The `schedule` member: None for mode delays (today's behaviour), else a Schedule.
+
+    {"mode": "pct", "priorities": [p0, p1, ...], "change_points": [c1, ...], "cpu": N}:
+    priorities[i] is plan process i's SCHED_FIFO priority (distinct, len(change_points) + 1..98:
+    1..len(change_points) are the change points'), change_points are call counts (1-based,
+    ascending; equal ones may repeat, as drawn), cpu the CPU every process is pinned to (default
+    the last online one, as the C++ pct_cpu())."""
+    _dict(v, "schedule", ("mode", "priorities", "change_points", "cpu"))
+    mode = v.get("mode", "delays")
+    if mode not in ("delays", "pct"):
+        raise PlanError(f"schedule.mode: must be \"pct\" or \"delays\", not {json.dumps(mode)}")
+    if mode == "delays":
+        for k in ("priorities", "change_points", "cpu"):
+            if k in v:
+                raise PlanError(f"schedule.{k}: only for mode pct")
+        return None
+    sch = Schedule()
+    sch.change_points = [
+        _int(c, f"schedule.change_points[{i}]", 1, 1 << 40)
+        for i, c in enumerate(_list(v.get("change_points", []), "schedule.change_points",
+                                    MAX_PRIORITY - 1))]
+    for i in range(1, len(sch.change_points)):
+        if sch.change_points[i] < sch.change_points[i - 1]:
+            raise PlanError(f"schedule.change_points[{i}]: must be ascending "
+                            f"({sch.change_points[i]} after {sch.change_points[i - 1]})")
+    low = len(sch.change_points) + 1
+    sch.priorities = []
+    seen = {}
+    raw = _list(_required(v, "schedule", "priorities"), "schedule.priorities", MAX_PROCESSES)
+    for i, p in enumerate(raw):
+        where = f"schedule.priorities[{i}]"
+        if type(p) is int and 1 <= p < low:
+            raise PlanError(f"{where}: is {p}, expected {low}..{MAX_PRIORITY} "
+                            f"(1..{low - 1} are the change points')")
+        _int(p, where, low, MAX_PRIORITY)
+        if p in seen:
+            raise PlanError(f"{where}: {p} is also process {seen[p]}'s (must be distinct)")
+        seen[p] = i
+        sch.priorities.append(p)
+    for pr in procs:
+        if pr.index >= len(sch.priorities):
+            raise PlanError(f"schedule.priorities: none for process {pr.index} "
+                            f"({len(sch.priorities)} given)")
+    sch.cpu = _int(v["cpu"], "schedule.cpu", 0, MAX_CPU) if "cpu" in v else default_pct_cpu()
+    # call count -> the priority the calling process drops to (change point i: i + 1; of equal
+    # change points the last one, as setting each in turn would leave it)
+    sch.drops = {c: i + 1 for i, c in enumerate(sch.change_points)}
+    return sch
+
+
 def parse_plan(doc):
     """The validated plan, or PlanError naming the field."""
-    _dict(doc, "", ("timing", "objects", "setup_process", "setup", "processes"))
+    _dict(doc, "", ("timing", "objects", "setup_process", "setup", "processes", "schedule"))
     timing = dict(TIMING_DEFAULTS)
     if "timing" in doc:
         _dict(doc["timing"], "timing", tuple(TIMING_DEFAULTS))
@@ -390,7 +456,8 @@ def parse_plan(doc):
             for j, w in enumerate(s.watch):
                 if w not in used:
                     raise PlanError(f"{s.path}.watch[{j}]: no process {w}")
-    return timing, objects, setup_process, setup, procs
+    schedule = parse_schedule(doc["schedule"], procs) if "schedule" in doc else None
+    return timing, objects, setup_process, setup, procs, schedule
 
 
 # =============================================================================================
@@ -724,14 +791,23 @@ class World:
 # Running steps
 # =============================================================================================
 
+def _no_sleep(us):
+    """A plan's delay under PCT: not slept (see Runner.delay)."""
+
+
 class Runner:
     """Runs one process's steps with its Log."""
 
-    def __init__(self, world, log, index):
+    def __init__(self, world, log, index, delays=True):
         self.w = world
         self.log = log
         self.index = index
         self.kids = []  # (index, Process) started by start_children (kept until exit)
+        # The plan's timed sleeps (delay_us, hold_us, task_pause_us, sleep steps). Not under PCT:
+        # a timer would decide the order instead of the priorities, and a replay would not repeat
+        # it. The protocol's backoffs (Backoff) and what a process *is* (a start_children child's
+        # run time and daemon life, timed_process_join's child) are slept in every mode.
+        self.delay = sleep_us if delays else _no_sleep
 
     # ---- call wrappers (C++ value_call / void_call / bool_call / settle) ---------------------
 
@@ -888,10 +964,10 @@ class Runner:
             getattr(self, "op_" + s.op)(s)
 
     def op_sleep(self, s):
-        sleep_us(s.us)
+        self.delay(s.us)
 
     def op_put(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         i, rec, item = s.obj, s.rec, s.item
         q = self.w.objs[i]
         tag = enc(item)
@@ -911,42 +987,42 @@ class Runner:
             backoff.pause()
 
     def op_get(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.get_one(s.obj, s.rec, s.block, s.timeout)
 
     def op_qsize(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.value("qsize", s.rec, self.w.objs[s.obj].qsize)
 
     def op_empty(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.value("empty", s.rec, self.w.objs[s.obj].empty, conv=lambda r: "1" if r else "0")
 
     def op_full(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.value("full", s.rec, self.w.objs[s.obj].full, conv=lambda r: "1" if r else "0")
 
     def op_task_done(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.task_done(s.obj, s.rec)
 
     def op_join(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         t = s.timeout
         self.boolean("join", s.rec, lambda: self.bounded_join(s.obj, t), tjson(True, t))
 
     def op_acquire(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         lk = self.w.objs[s.obj]
         block, timeout = s.block, s.timeout
         self.boolean("acquire", s.rec, lambda: lk.acquire(block, timeout), tjson(block, timeout))
 
     def op_release(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.void("release", s.rec, self.w.objs[s.obj].release, self.release_errors(s.obj))
 
     def op_send(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         c = self.w.objs[s.obj][s.end]
         item = s.item
         tag = enc(item)
@@ -965,17 +1041,17 @@ class Runner:
         return self.value("recv", rec, c.recv, ("EOFError",))
 
     def op_recv(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.recv(self.w.objs[s.obj][s.end], s.rec, s.bytes)
 
     def op_poll(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         c = self.w.objs[s.obj][s.end]
         t = s.timeout
         self.boolean("poll", s.rec, lambda: c.poll(t), tjson(True, t))
 
     def op_close(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.void("close", s.rec, self.w.objs[s.obj][s.end].close)
 
     def read_store(self, i):
@@ -990,7 +1066,7 @@ class Runner:
             raise OSError("ticket file: short write")
 
     def op_read(self, s):
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.value("read", s.rec, lambda: self.read_store(s.obj))
 
     # ---- composite steps -----------------------------------------------------------------------
@@ -1006,14 +1082,14 @@ class Runner:
         k = 0
         while got < s.quota:
             a = gets[k % len(gets)]
-            sleep_us(a.delay_us)
+            self.delay(a.delay_us)
             ok, _ = self.get_one(i, rec, a.block, a.timeout)
             if ok:
                 got += 1
                 last = monotonic()
                 backoff.reset()
                 if s.task_done:
-                    sleep_us(s.task_pause_us)
+                    self.delay(s.task_pause_us)
                     self.task_done(i, rec)
             else:
                 if monotonic() - last > patience:
@@ -1038,7 +1114,7 @@ class Runner:
         i, rec = s.obj, s.rec
         lk = self.w.objs[i]
         expected = self.release_errors(i)
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         if s.release_unowned_first:
             self.void("release", rec, lk.release, expected)
         block, timeout = s.block, s.timeout
@@ -1047,7 +1123,7 @@ class Runner:
             return
         for _ in range(s.depth - 1):
             self.boolean("acquire", rec, lambda: lk.acquire(True, None))
-        sleep_us(s.hold_us)
+        self.delay(s.hold_us)
         for _ in range(s.depth):
             self.void("release", rec, lk.release, expected)
 
@@ -1059,11 +1135,11 @@ class Runner:
         def incr():
             with v.get_lock():
                 x = v.value + 1
-                sleep_us(hold)
+                self.delay(hold)
                 v.value = x
             return x
 
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         self.value("increment", s.rec, incr)
 
     def op_buy(self, s):
@@ -1078,11 +1154,11 @@ class Runner:
             with lk:
                 count = self.read_store(store)
                 if count > 0:
-                    sleep_us(hold)
+                    self.delay(hold)
                     self.write_store(store, count - 1)
             return count
 
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         log = self.log
         for _ in range(s.attempts):
             n = log.invoke("buy", s.rec)
@@ -1132,7 +1208,7 @@ class Runner:
     def op_exit_handling(self, s):
         """`exit` around util._exit_function() (terminates the daemonic children, joins the
         others); the process then exits."""
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         n = self.log.invoke("exit", s.rec)
         fn = getattr(self.w.util, "_exit_function", None)
         if not callable(fn):
@@ -1218,7 +1294,7 @@ class Runner:
         join(timeout) (ok when it ended, fail Timeout when alive), then terminates and joins it
         (bounded by `wait`)."""
         w = self.w
-        sleep_us(s.delay_us)
+        self.delay(s.delay_us)
         child = w.factory("Process")(target=sleeper_main, args=(w, w.timing["daemon_life"]),
                                      name="mpconform timed join", daemon=False)
         try:

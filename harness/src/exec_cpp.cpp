@@ -234,13 +234,6 @@ std::vector<std::unique_ptr<Object>> make_objects(Backend& b, const Plan& plan) 
 
 // ---- PCT ------------------------------------------------------------------------------------
 
-// The CPU every process of a PCT run shares: the last one (the harness and its watchdog keep
-// the others).
-int pct_cpu() {
-  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
-  return n > 1 ? static_cast<int>(n - 1) : 0;
-}
-
 // In a forked process of a PCT run: pin to the shared CPU at SCHED_FIFO `priority`. Children the
 // implementation forks inherit both (they are part of the scenario).
 void enter_pct(std::uint32_t priority) {
@@ -805,6 +798,11 @@ class CppExecutor final : public Executor {
 };
 
 }  // namespace
+
+int pct_cpu() {
+  const long n = ::sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 1 ? static_cast<int>(n - 1) : 0;
+}
 
 bool pct_permitted() {
   static const bool permitted = [] {

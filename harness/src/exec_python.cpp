@@ -132,7 +132,12 @@ class PythonExecutor final : public Executor {
     const std::int64_t t0 = monotonic_ns();
     const detail::TempDir dir("run");
     {
-      std::ofstream(dir.path() / "plan.json") << to_json(plan).dump() << "\n";
+      json doc = to_json(plan);
+      if (options.schedule.mode == ScheduleMode::pct) {
+        doc["schedule"] = schedule_json(options.schedule);
+        doc["schedule"]["cpu"] = pct_cpu();
+      }
+      std::ofstream(dir.path() / "plan.json") << doc.dump() << "\n";
     }
     detail::Group group(out);
     group.start();

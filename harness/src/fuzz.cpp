@@ -89,8 +89,9 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
   const bool no_budget = !options.scenarios && !options.seconds;
   const std::uint64_t max_scenarios = options.scenarios.value_or(no_budget ? 20 : UINT64_MAX);
   const double t0 = now_s();
-  for (std::uint64_t k = 0; k < max_scenarios; ++k) {
-    if (options.seconds && k > 0 && now_s() - t0 >= *options.seconds) break;
+  const std::uint64_t step = std::max<std::uint32_t>(options.shards, 1);
+  for (std::uint64_t k = options.shard; k < max_scenarios; k += step) {
+    if (options.seconds && rep.scenarios > 0 && now_s() - t0 >= *options.seconds) break;
     const Scenario s = options.fixed ? *options.fixed
                                      : generate(name, options.seed + k, options.limits, options.mode, options.depth);
     if (s.schedule.mode == ScheduleMode::pct) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mpconform/history.hpp"
+#include "mpconform/scenario.hpp"
 #include "mpconform/tiers.hpp"
 
 namespace mpconform {
@@ -306,7 +307,8 @@ Plan plan_from_json(const json& j) {
   Plan plan;
   if (!j.is_object()) bad("plan", "must be a JSON object");
   for (const auto& [k, v] : j.items())
-    if (k != "timing" && k != "objects" && k != "setup" && k != "setup_process" && k != "processes")
+    if (k != "timing" && k != "objects" && k != "setup" && k != "setup_process" && k != "processes" &&
+        k != "schedule")  // the schedule is how to run the plan: schedule_from_plan_json
       bad(k, "unknown field");
   if (j.contains("timing")) {
     const json& t = j.at("timing");
@@ -384,6 +386,40 @@ Plan plan_from_json(const json& j) {
   }
   validate_plan(plan);
   return plan;
+}
+
+nlohmann::json schedule_json(const Schedule& s) {
+  json j{{"mode", s.mode == ScheduleMode::pct ? "pct" : "delays"}};
+  if (s.mode == ScheduleMode::pct) {
+    j["priorities"] = s.priorities;
+    j["change_points"] = s.change_points;
+  }
+  return j;
+}
+
+Schedule schedule_from_plan_json(const nlohmann::json& plan) {
+  Schedule s;
+  if (!plan.is_object() || !plan.contains("schedule")) return s;
+  const json& j = plan.at("schedule");
+  if (!j.is_object()) bad("schedule", "must be an object");
+  for (const auto& [k, v] : j.items()) {
+    const std::string p = "schedule." + k;
+    if (k == "mode") {
+      if (v != "pct" && v != "delays") bad(p, "must be \"pct\" or \"delays\"");
+      s.mode = v == "pct" ? ScheduleMode::pct : ScheduleMode::delays;
+    } else if (k == "priorities" || k == "change_points") {
+      if (!v.is_array()) bad(p, "must be an array");
+      for (std::size_t i = 0; i < v.size(); ++i) {
+        const std::string q = fmt::format("{}[{}]", p, i);
+        if (k == "priorities") s.priorities.push_back(number<std::uint32_t>(v[i], q, 1, 98));
+        else s.change_points.push_back(number<std::uint64_t>(v[i], q, 1, std::uint64_t{1} << 40));
+      }
+    } else {
+      bad(p, "unknown field");
+    }
+  }
+  s.depth = static_cast<std::uint32_t>(s.change_points.size() + 1);
+  return s;
 }
 
 void validate_plan(const Plan& plan) {

@@ -63,6 +63,8 @@ struct ExecOptions {
 /// True when this process may put its children under SCHED_FIFO and pin them to a CPU (root,
 /// or CAP_SYS_NICE). Probed once, in a forked child, so nothing of the probe outlives it.
 bool pct_permitted();
+/// The CPU every process of a PCT run is pinned to: the last one (the harness keeps the others).
+int pct_cpu();
 
 /// The record of one run of a plan.
 struct Execution {

@@ -24,6 +24,11 @@ struct FuzzOptions {
   std::optional<std::uint64_t> scenarios;
   std::optional<double> seconds;
   std::uint64_t seed = 0;  // scenario k is generated from seed + k
+  /// Shard `shard` of `shards` (0-based) runs only the scenarios k with k % shards == shard, so
+  /// N runs with the same seed and budget cover disjoint parts of one run (`scenarios` counts
+  /// the scenarios of every shard together).
+  std::uint32_t shard = 0;
+  std::uint32_t shards = 1;
   GenLimits limits;
   ScheduleMode mode = ScheduleMode::delays;  // how each scenario's interleaving is chosen
   std::uint32_t depth = 2;                   // pct: the bug depth d searched for (1..4)

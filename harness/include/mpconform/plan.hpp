@@ -181,6 +181,14 @@ nlohmann::json to_json(const Plan& plan);
 /// for a malformed plan, an unknown op or object type, an index out of range, or a plan past
 /// the limits above. Runs validate_plan().
 Plan plan_from_json(const nlohmann::json& j);
+struct Schedule;
+/// A plan document may carry how to run it (INTERPRETING.md, "Plans"): {"schedule": {"mode":
+/// "pct", "priorities": [...], "change_points": [...]}}. schedule_json() writes that member's
+/// value; schedule_from_plan_json() reads it from a plan document (delays when absent) and
+/// throws std::invalid_argument naming the field when it is malformed.
+nlohmann::json schedule_json(const Schedule& schedule);
+Schedule schedule_from_plan_json(const nlohmann::json& plan);
+
 /// Throws std::invalid_argument naming the field for indices out of range, objects of the wrong
 /// type for a step, or a plan past the limits.
 void validate_plan(const Plan& plan);

@@ -116,9 +116,11 @@ std::uint64_t bytes_in(const fs::path& dir) {
   return n;
 }
 
-std::string first_line(const std::string& text) {
-  const auto nl = text.find('\n');
-  return text.substr(0, nl);
+// The last non-empty line (of a traceback: the exception itself).
+std::string last_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  const auto nl = text.rfind('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
 }
 
 class PythonExecutor final : public Executor {
@@ -241,9 +243,9 @@ class PythonExecutor final : public Executor {
         out.error = fmt::format("python:{}: cannot run (unreadable error.json)", module_);
       }
     } else if (finished && (!done || (executor.status && *executor.status != 0))) {
-      const std::string err = first_line(detail::read_small_file(err_file));
-      out.error = fmt::format("the Python executor for {} ended with {}{}{}", module_,
-                              executor.status ? detail::status_text(*executor.status) : "no status",
+      const std::string err = last_line(detail::read_small_file(err_file));
+      out.error = fmt::format("the Python executor for {} {}{}{}", module_,
+                              executor.status ? detail::status_text(*executor.status) : "ended with no status",
                               err.empty() ? "" : ": ", err);
     }
     out.processes.erase(out.processes.begin());  // the executor is not a process of the plan

@@ -249,7 +249,7 @@ int main(int argc, char** argv) {
   mutants->add_flag("--python-only", only_python, "only the Python mutants");
   std::string mmode_name = "delays";
   std::uint32_t mdepth = 2;
-  mutants->add_option("--mode", mmode_name, "delays (default) or pct (C++ mutants only)");
+  mutants->add_option("--mode", mmode_name, "delays (default) or pct");
   mutants->add_option("--depth", mdepth, "pct: the bug depth d (1-4)")->check(CLI::Range(1, 4));
 
   try {
@@ -379,8 +379,6 @@ int main(int argc, char** argv) {
       } catch (const std::invalid_argument& e) {
         throw Usage(fmt::format("--mode: {}", e.what()));
       }
-      if (mmode == ScheduleMode::pct && (with_python || only_python))
-        throw Usage("--mode pct: the Python executor does not run PCT schedules yet");
       if (mmode == ScheduleMode::pct && !pct_permitted()) {
         std::cout << "mpconform: SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE): falling back to "
                      "--mode delays\n";
@@ -453,9 +451,6 @@ int main(int argc, char** argv) {
       o.shard = i - 1;
       o.shards = n;
     }
-    if ((o.mode == ScheduleMode::pct || (fixed && fixed->schedule.mode == ScheduleMode::pct)) &&
-        spec.starts_with("python:"))
-      throw Usage("--mode pct: the Python executor does not run PCT schedules yet (use a C++ backend)");
     if ((o.mode == ScheduleMode::pct || (fixed && fixed->schedule.mode == ScheduleMode::pct)) && !pct_permitted()) {
       std::cout << "mpconform: SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE): falling back to "
                    "--mode delays\n";

@@ -18,6 +18,15 @@ itself), and records the history as JSON Lines in DIR:
   error.json       {"error": "import" | "missing", "message": ...} when MODULE cannot be imported
                    or lacks an API the plan needs (exit code 2, nothing forked).
 
+A plan may carry how to run it, {"schedule": {"mode": "pct", "priorities": [...],
+"change_points": [...], "cpu": N}} (INTERPRETING.md, "Schedule modes"; the C++ executor's
+enter_pct and Log::before_call): every plan process pins itself to `cpu` at SCHED_FIFO
+priorities[index] right after it starts (a process that cannot writes a note and exits 3); before
+each recorded call it counts the call in a counter shared by the run's processes (CallCounter),
+and at change point i drops to priority i + 1; the plan's delays, holds, pauses and sleep steps
+are not slept. The executor itself stays at normal priority on any CPU. Mode "delays" (or no
+schedule): as without one.
+
 Exit codes: 0 the plan ran (whatever the implementation did); 2 the plan was refused (one line
 on stderr naming the field), the module could not be imported or lacks an API (error.json); 3 a
 setup step raised something unexpected (its note is in p<setup_process>.jsonl; nothing forked).
@@ -503,21 +512,80 @@ def tjson(block, timeout):
     return repr(float(timeout))
 
 
-class Log:
-    """One process's p<index>.jsonl: one os.write per line on an O_APPEND descriptor."""
-    __slots__ = ("fd", "n")
+class CallCounter:
+    """PCT: the calls made so far by every plan process of the run, and the change points.
 
-    def __init__(self, out, index, pid=None):
+    The count is 8 bytes of an anonymous MAP_SHARED mapping, read, incremented and written back
+    under a POSIX record lock (fcntl F_SETLKW: owned per process, not inherited by fork, released
+    when its holder dies) on an anonymous file (memfd; else an unlinked file in the run's
+    folder). Both are made in the executor before anything forks, so every plan process, and
+    nothing of the implementation under test, shares them. Exact: a process preempted between
+    the read and the write (a higher priority woke up) still holds the lock, and whoever wants
+    it next sleeps in F_SETLKW until the holder runs again and releases it; no increment is
+    lost, nothing spins. About 2 us a call (two fcntl calls)."""
+    __slots__ = ("mem", "fd", "drops", "_lockf", "_ex", "_un", "_get", "_put")
+
+    def __init__(self, out, drops):
+        import fcntl
+        import mmap
+        import struct
+        self.mem = mmap.mmap(-1, 8)  # MAP_SHARED | MAP_ANONYMOUS, zero-filled
+        try:
+            self.fd = os.memfd_create("mpconform-pct-calls", os.MFD_CLOEXEC)
+        except (AttributeError, OSError):  # no memfd: a file in the run's folder, unlinked
+            path = f"{out}/mpconform-pct-{os.getpid()}"
+            self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            os.unlink(path)
+        self.drops = drops  # call count -> the priority the calling process drops to
+        self._lockf, self._ex, self._un = fcntl.lockf, fcntl.LOCK_EX, fcntl.LOCK_UN
+        q = struct.Struct("=Q")
+        self._get, self._put = q.unpack_from, q.pack_into
+
+    def count(self):
+        """Counts one call of the run; returns its number (1-based)."""
+        lockf, fd, mem = self._lockf, self.fd, self.mem
+        lockf(fd, self._ex)
+        try:
+            n = self._get(mem, 0)[0] + 1
+            self._put(mem, 0, n)
+        finally:
+            lockf(fd, self._un)
+        return n
+
+    def before_call(self):
+        """Counts the call about to be made; at a change point, the calling process drops to
+        that change point's priority before making it (as the C++ Log::before_call: the calling
+        thread, which is the process's main thread; threads the implementation started keep
+        theirs)."""
+        prio = self.drops.get(self.count())
+        if prio is not None:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(prio))
+
+    def read(self):
+        return self._get(self.mem, 0)[0]
+
+
+class Log:
+    """One process's p<index>.jsonl: one os.write per line on an O_APPEND descriptor. With a
+    CallCounter (`pct`, plan processes of a PCT run), each invoke is counted before it."""
+    __slots__ = ("fd", "n", "pct")
+
+    def __init__(self, out, index, pid=None, pct=None):
         # One writer per file and run: O_TRUNC drops whatever a reused folder held.
         self.fd = os.open(f"{out}/p{index}.jsonl",
                           os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | os.O_CLOEXEC,
                           0o644)
         self.n = 0
+        self.pct = pct
         os.write(self.fd, b'{"process": %d, "pid": %d}\n'
                  % (index, os.getpid() if pid is None else pid))
 
     def invoke(self, op, obj=0, value="0", timeout="null", aux=0):
-        """Writes the invoke line (its time taken last, just before the call); returns n."""
+        """Writes the invoke line (its time taken last, just before the call); returns n. Under
+        PCT the call is counted first (and the process may drop its priority: see
+        CallCounter.before_call), so the invoke's time is after any switch that caused."""
+        if self.pct is not None:
+            self.pct.before_call()
         n = self.n
         self.n = n + 1
         head = '{"i": %d, "op": "%s", "obj": %d, "value": %s, "aux": %d, "timeout": %s, "t": ' % (
@@ -710,6 +778,8 @@ class World:
         self.pid_pipes = {}      # observer process index -> (read fd, write fd)
         self.prctl = None
         self.util = None         # module.util, resolved when a plan has exit_handling
+        self.schedule = None     # a Schedule under PCT, None for delays
+        self.counter = None      # the run's CallCounter under PCT (made before any fork)
 
     # ---- objects -----------------------------------------------------------------------------
 
@@ -1322,11 +1392,33 @@ class Runner:
 # Process bodies
 # =============================================================================================
 
+def enter_pct(sch, index):
+    """A plan process of a PCT run: pinned to the schedule's CPU at SCHED_FIFO priorities[index]
+    (the C++ enter_pct). Children the implementation forks inherit both (they are part of the
+    scenario). None, or why it could not."""
+    try:
+        os.sched_setaffinity(0, (sch.cpu,))
+    except (OSError, ValueError) as e:
+        return f"sched_setaffinity(CPU {sch.cpu}): {e}"
+    prio = sch.priorities[index]
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(prio))
+    except OSError as e:
+        return f"sched_setscheduler(SCHED_FIFO, {prio}): {e}"
+    return None
+
+
 def plan_process_main(w, proc, gate_r):
-    """A plan process: dies with the executor, closes what it must, waits at the gate, runs."""
+    """A plan process: dies with the executor, enters the PCT schedule (if any), closes what it
+    must, waits at the gate, runs."""
     w.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
     if os.getppid() != w.executor_pid:  # the executor died before the death signal was armed
         os._exit(1)
+    if w.schedule is not None:
+        problem = enter_pct(w.schedule, proc.index)
+        if problem:
+            Log(w.out, proc.index).note(problem)
+            sys.exit(EXIT_STEP_FAILED)
     os.close(w.lifeline_w)
     if w.gate_w is not None:
         os.close(w.gate_w)
@@ -1335,8 +1427,8 @@ def plan_process_main(w, proc, gate_r):
     for index, (r, wr) in w.pid_pipes.items():
         if index != proc.index:
             os.close(r)
-    log = Log(w.out, proc.index)
-    runner = Runner(w, log, proc.index)
+    log = Log(w.out, proc.index, pct=w.counter)
+    runner = Runner(w, log, proc.index, delays=w.schedule is None)
     try:
         for o, end in proc.close_first:
             w.objs[o][end].close()
@@ -1497,7 +1589,7 @@ def main(argv):
     except ValueError as e:
         refuse(f"plan: not valid JSON: {e}")
     try:
-        timing, objects, setup_process, setup, procs = parse_plan(doc)
+        timing, objects, setup_process, setup, procs, schedule = parse_plan(doc)
     except PlanError as e:
         refuse(f"plan: {e}")
     if not os.path.isdir(out):
@@ -1505,6 +1597,12 @@ def main(argv):
 
     module, ctx = load_module(args["module"], out)
     w = World(args["module"], module, ctx, out, timing, objects)
+    if schedule is not None:
+        # PCT: the executor itself stays as it is (normal priority, any CPU); each plan process
+        # enters the schedule itself, right after it starts (plan_process_main). The counter is
+        # made here, before anything forks.
+        w.schedule = schedule
+        w.counter = CallCounter(out, schedule.drops)
     problem = check_api(w, setup, procs)
     if problem:
         module_error(out, "missing", problem)

@@ -407,6 +407,10 @@ Schedule schedule_from_plan_json(const nlohmann::json& plan) {
     if (k == "mode") {
       if (v != "pct" && v != "delays") bad(p, "must be \"pct\" or \"delays\"");
       s.mode = v == "pct" ? ScheduleMode::pct : ScheduleMode::delays;
+    } else if (k == "cpu") {
+      // Where the Python executor pins the processes (the harness writes it); the C++ executor
+      // always uses pct_cpu().
+      (void)number<std::uint32_t>(v, p, 0, 8191);
     } else if (k == "priorities" || k == "change_points") {
       if (!v.is_array()) bad(p, "must be an array");
       for (std::size_t i = 0; i < v.size(); ++i) {

@@ -6,13 +6,19 @@ read the recorded p<index>.jsonl / exec.jsonl and assert the ops, outcomes, valu
 errors and exit codes. Also: an import failure gives exit 2 + error.json and forks nothing; a
 process SIGKILLed in a blocking get leaves its invoke without completion; an unexpected exception
 gives info + note + exit code 3; the ticket file is gone; billiard and multiprocess run a
-10-process plan; a mutant's lost item shows in the history.
+10-process plan; a mutant's lost item shows in the history. PCT schedules (the plan's `schedule`
+member): every plan process pinned at its SCHED_FIFO priority, change points, an exact shared call
+counter, delays not slept, malformed schedules refused, nothing left at real-time priority, and a
+run through `mpconform exec` (skipped where SCHED_FIFO is not permitted).
 
 MPCONFORM_PY_EXECUTOR=/path/to/other_exec.py runs the same tests against another executor (a
 deliberately broken copy must make them fail).
 """
 from __future__ import annotations
 
+import bisect
+import contextlib
+import functools
 import json
 import os
 import signal
@@ -921,3 +927,376 @@ def test_mutant_lost_item_shows_in_the_history(tmp_path):
     assert [o["outcome"] for o in run.of(0)] == ["ok"] * 4
     got = [o["value"] for o in run.of(1, "get") if o["outcome"] == "ok"]
     assert got == [tag(0, 0), tag(0, 1), tag(0, 3)]
+
+
+# --------------------------------------------------------------------------------------------
+# PCT schedules (INTERPRETING.md, "Schedule modes"): every plan process pinned to one CPU at its
+# SCHED_FIFO priority, a change point drops the caller to a low one, delays are not slept
+
+SCHED_OTHER, SCHED_FIFO = 0, 1
+PCT_CPU = max(os.sched_getaffinity(0))  # the harness's pct_cpu() is the last online CPU
+
+
+@functools.lru_cache(maxsize=None)
+def _fifo_problem():
+    """None when a process of ours may enter SCHED_FIFO (probed in a child), else why not."""
+    r = subprocess.run([PYTHON, "-c", "import os\n"
+                        "os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))"],
+                       capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    if r.returncode == 0:
+        return None
+    last = (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]
+    return f"SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE): {last}"
+
+
+@pytest.fixture
+def fifo():
+    problem = _fifo_problem()
+    if problem:
+        pytest.skip(problem)
+
+
+def pct_plan(objects, processes, priorities, change_points=(), cpu=PCT_CPU, **kw):
+    plan = plan_of(objects, processes, **kw)
+    plan["schedule"] = {"mode": "pct", "priorities": list(priorities),
+                        "change_points": list(change_points), "cpu": cpu}
+    return plan
+
+
+def _cpu_list(text):
+    cpus = set()
+    for part in text.strip().split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
+def sched_of(pid, tid=None):
+    """(policy, rt_priority, allowed CPUs) of a process (or one of its threads), from /proc:
+    stat fields 41 and 40, status Cpus_allowed_list."""
+    base = Path(f"/proc/{pid}") if tid is None else Path(f"/proc/{pid}/task/{tid}")
+    stat = (base / "stat").read_text()
+    fields = stat[stat.rfind(")") + 2:].split()  # fields[0] is field 3 (state)
+    status = (base / "status").read_text()
+    allowed = status.split("Cpus_allowed_list:")[1].split("\n")[0]
+    return int(fields[38]), int(fields[37]), _cpu_list(allowed)
+
+
+def _lines(f: Path):
+    """The complete lines of a process file being written (a line is one os.write)."""
+    text = f.read_text() if f.exists() else ""
+    return [json.loads(x) for x in text[:text.rfind("\n") + 1].splitlines()]
+
+
+@contextlib.contextmanager
+def blocked(tmp_path, module, plan, calls, timeout=10.0):
+    """Starts the executor on `plan` and waits until each process index i of `calls` has written
+    its calls[i]-th invoke line (a get that waits forever) and nothing after it; yields
+    ({i: pid}, a list that then holds the Run). Then kills those processes (SIGKILL: exit code
+    -9 each) and reads the run; on any failure the executor's whole session is killed (its
+    processes die with it: PR_SET_PDEATHSIG)."""
+    out, p = start_executor(tmp_path, module, plan)
+    result = []
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            pids, ready = {}, True
+            for i, n in calls.items():
+                lines = _lines(out / f"p{i}.jsonl")
+                if lines:
+                    pids[i] = lines[0]["pid"]
+                notes = [x["note"] for x in lines if "note" in x]
+                assert not notes, (i, notes)
+                if len(lines) != 1 + 2 * (n - 1) + 1 or "i" not in lines[-1]:
+                    ready = False
+            if ready:
+                break
+            assert p.poll() is None, f"the executor ended: {p.communicate()}"
+            assert time.monotonic() < deadline, f"not all blocked in time: {pids} {calls}"
+            time.sleep(0.01)
+        time.sleep(0.05)  # well inside the get
+        yield pids, result
+    except BaseException:
+        os.killpg(p.pid, signal.SIGKILL)
+        p.communicate()
+        raise
+    for pid in pids.values():
+        os.kill(pid, signal.SIGKILL)
+    run = finish(out, p)
+    assert_ran(run, {i: -signal.SIGKILL for i in pids})
+    result.append(run)
+
+
+def block_forever(obj=0):
+    return {"op": "get", "obj": obj, "block": True, "timeout": None}
+
+
+@pytest.mark.timeout(60)
+def test_pct_pins_every_process_at_its_priority(tmp_path, impl, fifo):
+    """(a) Each plan process runs pinned to `cpu` at SCHED_FIFO priorities[index] (threads the
+    implementation started, e.g. a Queue's feeder, inherit both), while the executor itself stays
+    at normal priority on every CPU it had."""
+    priorities = [7, 2, 5, 9]
+    plan = pct_plan([{"type": "queue"}, {"type": "queue"}],
+                    [proc(0, [block_forever()]), proc(1, [block_forever()]),
+                     proc(2, [{"op": "qsize", "obj": 0}, block_forever()]),
+                     proc(3, [{"op": "put", "obj": 1, "item": tag(3, 0)}, block_forever()])],
+                    priorities, change_points=[1000])
+    with blocked(tmp_path, impl, plan, {0: 1, 1: 1, 2: 2, 3: 2}) as (pids, result):
+        for i, pid in pids.items():
+            for tid in sorted(int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()):
+                assert sched_of(pid, tid) == (SCHED_FIFO, priorities[i], {PCT_CPU}), (i, tid)
+        executor = _ppid_of(pids[0])  # the plan processes are the executor's children
+        assert sched_of(executor) == (SCHED_OTHER, 0, os.sched_getaffinity(0)), "the executor"
+    [run] = result
+    assert [o["op"] for o in run.all()] == ["get", "get", "qsize", "get", "put", "get"]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("change_points, priority", [
+    ([2], 1),     # after its second call (a qsize), before the get
+    ([3], 1),     # the get itself is call 3: dropped before it
+    ([4], 5),     # never reached: its own priority
+    ([1, 3], 2),  # change point i sets i + 1
+    ([2, 2], 2),  # equal change points (drawn with replacement): the last one's
+])
+def test_pct_change_point_drops_the_caller(tmp_path, fifo, change_points, priority):
+    """(b) The process whose call is change point i runs at priority i + 1 from that call on."""
+    plan = pct_plan([{"type": "queue"}],
+                    [proc(0, [{"op": "qsize", "obj": 0}, {"op": "qsize", "obj": 0},
+                              block_forever()])],
+                    [5], change_points)
+    with blocked(tmp_path, "multiprocessing", plan, {0: 3}) as (pids, _):
+        assert sched_of(pids[0]) == (SCHED_FIFO, priority, {PCT_CPU})
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("past", [0, 1], ids=["last-call", "one-past"])
+def test_pct_counter_is_exact(tmp_path, fifo, past):
+    """(c) The run's call counter loses nothing although processes are preempted at any instant:
+    three low-priority processes make many calls while three high-priority ones wake up every
+    ~0.2 ms (acquires timing out on a lock setup holds) and preempt them in the middle of their
+    calls; everyone ends blocked in a get. A change point at exactly the total count fires (one
+    process at priority 1); one past it never does."""
+    n_low, n_high = 3000, 400
+    low = [proc(i, [{"op": "qsize", "obj": 0}] * n_low + [block_forever()]) for i in range(3)]
+    high = [proc(i, [{"op": "acquire", "obj": 1, "timeout": 0.0002}] * n_high + [block_forever()])
+            for i in (3, 4, 5)]
+    total = 3 * (n_low + 1) + 3 * (n_high + 1)
+    priorities = [3, 4, 5, 7, 8, 9]
+    plan = pct_plan([{"type": "queue"}, {"type": "lock"}], low + high, priorities,
+                    [total + past], setup=[{"op": "acquire", "obj": 1, "block": False}],
+                    setup_process=6)
+    calls = {i: n_low + 1 for i in range(3)} | {i: n_high + 1 for i in (3, 4, 5)}
+    with blocked(tmp_path, "multiprocessing", plan, calls, timeout=30) as (pids, result):
+        seen = {i: sched_of(pid)[1] for i, pid in pids.items()}
+    [run] = result
+    assert sum(len(run.of(i)) for i in range(6)) == total
+    dropped = [i for i in seen if seen[i] == 1]
+    if past:
+        assert not dropped, f"a change point past the last call fired: {seen}"
+    else:
+        assert len(dropped) == 1, f"the change point at the last call ({total}): {seen}"
+    assert all(seen[i] == priorities[i] for i in seen if i not in dropped), seen
+    # the high-priority processes did preempt the others in the middle of their calls: a timed
+    # out acquire returned (one CPU) while a low one's call was in flight
+    wakes = sorted(o["ret"] for i in (3, 4, 5) for o in run.of(i, "acquire"))
+    inside = sum(1 for i in range(3) for o in run.of(i, "qsize")
+                 if bisect.bisect_right(wakes, o["invoke"]) < bisect.bisect_left(wakes, o["ret"]))
+    assert inside >= 20, f"only {inside} low calls were preempted"
+
+
+def delays_plan():
+    """~1.1 s of the plan's delays, holds, pauses and sleep steps in process 0; process 1's
+    timed_process_join child lives daemon_life whatever the mode."""
+    return ([{"type": "joinable_queue"}, {"type": "lock"}, {"type": "value", "initial": 3}],
+            [proc(0, [{"op": "qsize", "obj": 0, "delay_us": 300_000},
+                      {"op": "sleep", "us": 300_000},
+                      {"op": "critical_section", "obj": 1, "delay_us": 100_000,
+                       "hold_us": 100_000},
+                      {"op": "increment", "obj": 2, "hold_us": 100_000},
+                      {"op": "put", "obj": 0, "item": tag(0, 0)},
+                      {"op": "consume", "obj": 0, "quota": 1, "gets": [{"timeout": 1.0}],
+                       "task_done": True, "task_pause_us": 100_000},
+                      {"op": "buy", "obj": 2, "store": 2, "hold_us": 100_000}]),
+             proc(1, [{"op": "timed_process_join", "timeout": 0.2}])])
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("mode", ["pct", "delays"])
+def test_pct_does_not_sleep_delays(tmp_path, mode):
+    """(d) Under PCT the plan's delay_us, hold_us, task_pause_us and sleep steps are not slept;
+    in mode delays (and without a schedule) they are. A timed_process_join child's life is what
+    the process is: it stays."""
+    if mode == "pct" and _fifo_problem():
+        pytest.skip(_fifo_problem())
+    objects, processes = delays_plan()
+    if mode == "pct":
+        plan = pct_plan(objects, processes, [3, 2])
+    else:
+        plan = dict(plan_of(objects, processes), schedule={"mode": "delays"})
+    run = execute(tmp_path, "multiprocessing", plan)
+    assert_ran(run, {0: 0, 1: 0})
+    ops = run.of(0)
+    assert [(o["op"], o["outcome"]) for o in ops] == [
+        ("qsize", "ok"), ("acquire", "ok"), ("release", "ok"), ("increment", "ok"),
+        ("put", "ok"), ("get", "ok"), ("task_done", "ok"), ("buy", "ok")]
+    span = (ops[-1]["ret"] - ops[0]["invoke"]) / 1e9
+    if mode == "pct":
+        assert span < 0.25, f"pct slept the plan's delays: {span:.3f} s"
+    else:
+        assert span >= 0.8 - CLOCK, f"delays mode did not sleep them: {span:.3f} s"
+    [join] = run.of(1)
+    assert (join["op"], join["outcome"], join["error"]) == ("process_join", "fail", "Timeout")
+    assert join.duration >= 0.2 - CLOCK
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("schedule, field", [
+    ([], "schedule: must be an object"),
+    ({"mode": "pct", "priorities": [3], "seed": 1}, "schedule.seed: unknown field"),
+    ({"mode": "PCT", "priorities": [3]}, "schedule.mode"),
+    ({"mode": "pct"}, "missing field 'priorities'"),
+    ({"mode": "pct", "priorities": 3}, "schedule.priorities: must be a list"),
+    ({"mode": "pct", "priorities": [3, "4"]}, "schedule.priorities[1]: must be an integer"),
+    ({"mode": "pct", "priorities": [3, 99]}, "schedule.priorities[1]: is 99"),
+    ({"mode": "pct", "priorities": [0, 4]}, "schedule.priorities[0]: is 0"),
+    ({"mode": "pct", "priorities": [3, 3]}, "schedule.priorities[1]: 3 is also process 0's"),
+    ({"mode": "pct", "priorities": [3, 2], "change_points": [5, 9]},
+     "schedule.priorities[1]: is 2, expected 3..98"),
+    ({"mode": "pct", "priorities": [3]}, "schedule.priorities: none for process 1"),
+    ({"mode": "pct", "priorities": [3, 4], "change_points": [9, 5]},
+     "schedule.change_points[1]: must be ascending"),
+    ({"mode": "pct", "priorities": [3, 4], "change_points": [0]},
+     "schedule.change_points[0]: is 0"),
+    ({"mode": "pct", "priorities": [3, 4], "change_points": [True]},
+     "schedule.change_points[0]: must be an integer"),
+    ({"mode": "pct", "priorities": [3, 4], "cpu": -1}, "schedule.cpu: is -1"),
+    ({"mode": "pct", "priorities": [3, 4], "cpu": 1.0}, "schedule.cpu: must be an integer"),
+    ({"mode": "delays", "priorities": [3, 4]}, "schedule.priorities: only for mode pct"),
+    ({"priorities": [3, 4]}, "schedule.priorities: only for mode pct"),
+])
+def test_pct_malformed_schedule_is_refused(tmp_path, schedule, field):
+    """(e) One line naming the field, exit 2, nothing forked (nothing written)."""
+    plan = plan_of([{"type": "queue"}], [proc(0, [{"op": "qsize", "obj": 0}]),
+                                         proc(1, [{"op": "qsize", "obj": 0}])])
+    plan["schedule"] = schedule
+    run = execute(tmp_path, "multiprocessing", plan)
+    assert run.rc == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0], run.stderr
+    assert list(run.out.iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+def test_pct_failing_to_enter_is_a_note_and_exit_3(tmp_path):
+    """A process that cannot be pinned (no such CPU) writes why and exits 3 before any call."""
+    plan = pct_plan([{"type": "queue"}], [proc(0, [{"op": "qsize", "obj": 0}]),
+                                          proc(1, [{"op": "get", "obj": 0, "timeout": 0.2}])],
+                    [3, 2], cpu=8000)
+    run = execute(tmp_path, "multiprocessing", plan)
+    assert_ran(run, {0: 3, 1: 3})
+    for i in (0, 1):
+        assert run.of(i) == []
+        assert run.notes[i].startswith("sched_setaffinity(CPU 8000): "), run.notes[i]
+
+
+def _live_descendants():
+    """{pid: policy} of this process's live descendants (orphans of a run are reparented to it, a
+    child subreaper: see reap_orphans)."""
+    parent, policy = {}, {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        if fields[0] not in ("Z", "X"):
+            parent[int(d.name)], policy[int(d.name)] = int(fields[1]), int(fields[38])
+    out, frontier = {}, [os.getpid()]
+    while frontier:
+        me = frontier.pop()
+        for pid, pp in parent.items():
+            if pp == me and pid not in out:
+                out[pid] = policy[pid]
+                frontier.append(pid)
+    return out
+
+
+def daemon_pct_plan():
+    return pct_plan([{"type": "queue"}], [
+        proc(0, [{"op": "start_children", "children": [
+                    {"process": 2, "daemon": True},
+                    {"process": 3, "daemon": False, "run_us": 200_000},
+                    {"process": 4, "daemon": False, "run_us": 0}]},
+                 {"op": "timed_process_join", "timeout": 0.05},
+                 {"op": "exit_handling"}], role="parent"),
+        proc(1, [{"op": "observe", "watch": [0, 2, 3, 4]}], role="observer"),
+        proc(5, [{"op": "put", "obj": 0, "item": tag(5, s)} for s in range(3)]),
+        proc(6, [{"op": "consume", "obj": 0, "quota": 3, "gets": [{"block": False}]}])],
+        [6, 3, 10, 11, 12, 5, 4], [4])  # 2..4 are children: they inherit their parent's
+
+
+@pytest.mark.timeout(60)
+def test_pct_nothing_left_at_realtime_priority(tmp_path, impl, fifo):
+    """(f) After a PCT run (children started by a step, which inherit the priority, a timed join's
+    child, a queue's feeder thread) no process of the run survives it, and nothing is left at a
+    real-time priority."""
+    assert not _live_descendants()
+    run = execute(tmp_path, impl, daemon_pct_plan())
+    assert_ran(run, {0: 0, 1: 0, 5: 0, 6: 0})
+    gone = {o["value"]: o["outcome"] for o in run.of(1, "gone")}
+    assert gone == {0: "ok", 2: "ok", 3: "ok", 4: "ok"}
+    assert [(o["aux"], o["value"]) for o in run.of(0, "exitcode")] == [
+        (2, -signal.SIGTERM), (3, 0), (4, 0)]
+    assert sorted(o["value"] for o in run.of(6, "get") if o["outcome"] == "ok") == [
+        tag(5, s) for s in range(3)]
+    pids = {h["pid"] for h in run.headers.values()}
+    left = [pid for pid in pids if Path(f"/proc/{pid}").exists()
+            and Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"]
+    assert not left, f"processes of the run outlived it: {left}"
+    left = _live_descendants()  # the timed join's child too, which has no process file
+    assert not left, f"processes of the run outlived it ({{pid: policy}}): {left}"
+
+
+def _mpconform():
+    cli = Path(os.environ.get("MPCONFORM_BUILD_DIR", ROOT / "build")) / "harness" / "cli" / "mpconform"
+    cli = cli if cli.is_absolute() else ROOT / cli
+    for _ in range(50):  # the build may be relinking it
+        if cli.exists():
+            return cli
+        time.sleep(0.1)
+    pytest.skip(f"{cli} is not built")
+
+
+@pytest.mark.timeout(120)
+def test_pct_through_the_harness(tmp_path, fifo):
+    """`mpconform exec` hands the Python executor the plan's schedule (adding `cpu`) and merges
+    the history; a PCT run of a generated queue plan ends with every item got, and producer 0's
+    0.1 s delays were not slept."""
+    cli = _mpconform()
+    r = subprocess.run([str(cli), "plan", "--property", "queue", "--seed", "3"],
+                       capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    plan = json.loads(r.stdout)
+    n = 1 + max(p["index"] for p in plan["processes"])
+    for step in plan["processes"][0]["steps"]:
+        step["delay_us"] = 100_000
+    plan["schedule"] = {"mode": "pct", "priorities": list(range(3 + n, 3, -1)),
+                        "change_points": [5, 40]}
+    (tmp_path / "plan.json").write_text(json.dumps(plan))
+    env = dict(env_for(), MPCONFORM_EXEC_SCRIPT=str(EXECUTOR))  # the executor under test
+    r = subprocess.run([str(cli), "exec", "--backend", "python:multiprocessing", "--plan",
+                        str(tmp_path / "plan.json")], capture_output=True, text=True,
+                       timeout=RUN_TIMEOUT, env=env)
+    assert r.returncode == 0, r.stderr
+    ops = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    puts = sorted(o["value"] for o in ops if o["op"] == "put" and o["outcome"] == "ok")
+    got = sorted(o["value"] for o in ops if o["op"] == "get" and o["outcome"] == "ok")
+    assert puts and got == puts
+    assert all(o["outcome"] != "info" for o in ops), [o for o in ops if o["outcome"] == "info"]
+    p0 = [o for o in ops if o["process"] == 0]
+    assert len(p0) >= len(plan["processes"][0]["steps"])
+    assert (p0[-1]["return"] - p0[0]["invoke"]) / 1e9 < 0.3, "the plan's delays were slept"

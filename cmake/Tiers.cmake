@@ -21,21 +21,20 @@ set(_MPCONFORM_CXX_KEYWORDS
     struct switch template this thread_local throw true try typedef typeid typename union
     unsigned using virtual void volatile wchar_t while xor xor_eq)
 
-function(_mpconform_tiers_get out json)
-  string(JSON value ERROR_VARIABLE err GET "${_doc}" ${ARGN})
+# string(JSON <what> ...) on the document being read (GET or TYPE), fatal with the file's name.
+function(_mpconform_tiers_json what out json)
+  string(JSON result ERROR_VARIABLE err ${what} "${_doc}" ${ARGN})
   if(err)
     message(FATAL_ERROR "${json}: ${err}")
   endif()
-  set(${out} "${value}" PARENT_SCOPE)
+  set(${out} "${result}" PARENT_SCOPE)
 endfunction()
-
-function(_mpconform_tiers_type out json)
-  string(JSON type ERROR_VARIABLE err TYPE "${_doc}" ${ARGN})
-  if(err)
-    message(FATAL_ERROR "${json}: ${err}")
-  endif()
-  set(${out} "${type}" PARENT_SCOPE)
-endfunction()
+macro(_mpconform_tiers_get out json)
+  _mpconform_tiers_json(GET ${out} "${json}" ${ARGN})
+endmacro()
+macro(_mpconform_tiers_type out json)
+  _mpconform_tiers_json(TYPE ${out} "${json}" ${ARGN})
+endmacro()
 
 function(mpconform_generate_tiers json out)
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${json}")

@@ -114,6 +114,26 @@ std::unique_ptr<Executor> open_executor(const std::string& spec) {
   }
 }
 
+ScheduleMode parse_mode(const std::string& name) {
+  try {
+    return schedule_mode_from_string(name);
+  } catch (const std::invalid_argument& e) {
+    throw Usage(fmt::format("--mode: {}", e.what()));
+  }
+}
+
+// `mode`, or delays (said in one line, once) when it is pct and SCHED_FIFO is not permitted.
+ScheduleMode usable_mode(ScheduleMode mode) {
+  if (mode != ScheduleMode::pct || pct_permitted()) return mode;
+  static const bool said = [] {
+    std::cout << "mpconform: SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE): falling back to "
+                 "--mode delays\n";
+    return true;
+  }();
+  (void)said;
+  return ScheduleMode::delays;
+}
+
 Scenario read_scenario_file(const std::string& path) {
   std::ifstream in(path);
   if (!in) throw Usage(fmt::format("cannot read scenario file {}", path));
@@ -373,17 +393,7 @@ int main(int argc, char** argv) {
       std::vector<MutantReport> reports;
       std::cout << fmt::format("mpconform mutants: seed {}, at most {:.0f} s per mutant\n", seed, per_mutant);
       std::cout.flush();
-      ScheduleMode mmode = ScheduleMode::delays;
-      try {
-        mmode = schedule_mode_from_string(mmode_name);
-      } catch (const std::invalid_argument& e) {
-        throw Usage(fmt::format("--mode: {}", e.what()));
-      }
-      if (mmode == ScheduleMode::pct && !pct_permitted()) {
-        std::cout << "mpconform: SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE): falling back to "
-                     "--mode delays\n";
-        mmode = ScheduleMode::delays;
-      }
+      const ScheduleMode mmode = usable_mode(parse_mode(mmode_name));
       std::vector<BackendInfo> list;
       if (!only_python)
         for (const BackendInfo& info : builtin_backends())
@@ -436,11 +446,7 @@ int main(int argc, char** argv) {
     o.fixed_file = scenario_file;
     o.backend_spec = spec;
     o.shrink = !no_shrink;
-    try {
-      o.mode = schedule_mode_from_string(mode_name);
-    } catch (const std::invalid_argument& e) {
-      throw Usage(fmt::format("--mode: {}", e.what()));
-    }
+    o.mode = parse_mode(mode_name);
     o.depth = depth;
     if (!shard_text.empty()) {
       unsigned i = 0, n = 0;
@@ -451,11 +457,9 @@ int main(int argc, char** argv) {
       o.shard = i - 1;
       o.shards = n;
     }
-    if ((o.mode == ScheduleMode::pct || (fixed && fixed->schedule.mode == ScheduleMode::pct)) && !pct_permitted()) {
-      std::cout << "mpconform: SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE): falling back to "
-                   "--mode delays\n";
-      o.mode = ScheduleMode::delays;
-      if (fixed) fixed->schedule = Schedule{};
+    o.mode = usable_mode(o.mode);
+    if (fixed && usable_mode(fixed->schedule.mode) != fixed->schedule.mode) {
+      fixed->schedule = Schedule{};  // the file's PCT schedule cannot run here: replay it with delays
       o.fixed = fixed;
     }
     if (profile_opt) try {

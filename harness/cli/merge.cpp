@@ -176,36 +176,22 @@ std::string merged_text(const Merged& m) {
 }
 
 std::string merged_junit(const json& r) {
-  auto esc = [](const std::string& s) {
-    std::string o;
-    for (char c : s) {
-      if (c == '&') o += "&amp;";
-      else if (c == '<') o += "&lt;";
-      else if (c == '>') o += "&gt;";
-      else if (c == '"') o += "&quot;";
-      else if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') o += '?';
-      else o += c;
-    }
-    return o;
-  };
   const std::string cls = "mpconform." + r.at("backend").get<std::string>();
   std::size_t failures = 0;
   for (const json& p : r.at("properties")) failures += p.contains("first_failure") ? 1u : 0u;
   std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
-  x += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", esc(cls),
+  x += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", xml_escape(cls),
                    r.at("properties").size(), failures, r.value("seconds", 0.0));
   for (const json& p : r.at("properties")) {
-    x += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", esc(cls),
-                     esc(p.at("property").get<std::string>()), p.value("seconds", 0.0));
-    if (!p.contains("first_failure")) {
-      x += "/>\n";
-      continue;
+    std::optional<std::string> message;
+    std::string details;
+    if (p.contains("first_failure")) {
+      const json& f = p.at("first_failure");
+      message = fmt::format("{} {} (seed {})", f.at("result").value("verdict", std::string()),
+                            f.at("result").value("clause", std::string()), f.at("seed").get<std::uint64_t>());
+      details = f.at("result").value("message", std::string()) + "\nreplay: " + f.value("replay", std::string());
     }
-    const json& f = p.at("first_failure");
-    x += fmt::format(">\n      <failure message=\"{} {} (seed {})\">{}\n{}</failure>\n    </testcase>\n",
-                     esc(f.at("result").value("verdict", std::string())), esc(f.at("result").value("clause", std::string())),
-                     f.at("seed").get<std::uint64_t>(), esc(f.at("result").value("message", std::string())),
-                     esc("replay: " + f.value("replay", std::string())));
+    x += testcase_xml(cls, p.at("property").get<std::string>(), p.value("seconds", 0.0), message, details);
   }
   return x + "  </testsuite>\n</testsuites>\n";
 }

@@ -17,24 +17,6 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
   return out;
 }
 
-std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default:
-        // XML 1.0 forbids most control characters; keep tabs and newlines.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
-          out += '?';
-        else
-          out += c;
-    }
-  }
-  return out;
-}
 
 double rate(const PropertyReport& r) {
   return r.scenario_seconds > 0 ? static_cast<double>(r.scenarios) / r.scenario_seconds : 0.0;
@@ -111,6 +93,28 @@ nlohmann::json property_json(const PropertyReport& r) {
   return j;
 }
 
+
+}  // namespace
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      default:
+        // XML 1.0 forbids most control characters; keep tabs and newlines.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
+          out += '?';
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
 std::string testcase_xml(const std::string& classname, const std::string& name, double seconds,
                          const std::optional<std::string>& failure_message, const std::string& details) {
   std::string x = fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\"", xml_escape(classname),
@@ -119,8 +123,6 @@ std::string testcase_xml(const std::string& classname, const std::string& name, 
   return x + fmt::format(">\n      <failure message=\"{}\">{}</failure>\n    </testcase>\n",
                          xml_escape(*failure_message), xml_escape(details));
 }
-
-}  // namespace
 
 void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends) {
   out << fmt::format("{:<41} {:<9} {}\n", "backend", "caught by", "description");

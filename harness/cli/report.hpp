@@ -33,6 +33,12 @@ struct MutantReport {
   PropertyReport report;
 };
 
+/// `s` with XML's special characters escaped (and control characters XML 1.0 forbids as '?').
+std::string xml_escape(const std::string& s);
+/// One JUnit <testcase>; with `failure_message`, a <failure> holding `details`.
+std::string testcase_xml(const std::string& classname, const std::string& name, double seconds,
+                         const std::optional<std::string>& failure_message, const std::string& details);
+
 void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends);
 /// `mpconform tiers`: every tier (harness/tiers.json) with its base and scaled seconds.
 /// Reads the time scale (throws std::invalid_argument while it is malformed).

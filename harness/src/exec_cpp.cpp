@@ -285,7 +285,7 @@ class Interpreter {
  public:
   Interpreter(Backend& b, const Plan& plan, std::vector<std::unique_ptr<Object>>& objects, Board& board,
               const Recorder& recorder, const Log& log, bool delays)
-      : b_(b), plan_(plan), t_(plan.timing), objects_(objects), board_(board), recorder_(recorder), log_(log),
+      : b_(b), t_(plan.timing), objects_(objects), board_(board), recorder_(recorder), log_(log),
         delays_(delays) {}
 
   // Runs the steps in order; stops early where a step says the process is done.
@@ -639,7 +639,6 @@ class Interpreter {
   }
 
   Backend& b_;
-  const Plan& plan_;
   const PlanTiming& t_;
   std::vector<std::unique_ptr<Object>>& objects_;
   Board& board_;

@@ -149,7 +149,7 @@ class PythonExecutor final : public Executor {
     const std::string err_file = (dir.path() / "stderr.txt").string();
     // The executor itself is not a plan process: it is listed as the "executor" (index past the
     // plan's) and never enters the history.
-    const pid_t exec_pid = group.fork_child(kMaxPlanProcesses, "executor", [&] {
+    group.fork_child(kMaxPlanProcesses, "executor", [&] {
       ::setenv("PYTHONPATH", pythonpath.c_str(), 1);
       ::setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
       std::FILE* err = std::freopen(err_file.c_str(), "w", stderr);
@@ -162,14 +162,12 @@ class PythonExecutor final : public Executor {
       std::fprintf(stderr, "cannot run %s: %s\n", argv[0], std::strerror(errno));
       ::_exit(127);
     });
-    (void)exec_pid;
     const double bound = options.time_bound_s.value_or(seconds(tiers::watchdog));
     const std::int64_t deadline = t0 + static_cast<std::int64_t>(bound * 1e9);
     // Python's own start (interpreter, module import) is not progress of the plan: allow the
     // long tier for it on top of the stall bound.
     const std::int64_t stall = 2 * nanoseconds(tiers::long_);
     const bool finished = group.wait_all(deadline, stall, [&] { return bytes_in(dir.path()); });
-    out.setup_s = 0;
 
     // Read what was written before killing anything (a hang report needs the pending calls).
     std::map<std::uint32_t, ProcessFile> files;
@@ -196,7 +194,6 @@ class PythonExecutor final : public Executor {
         }
       }
     }
-    const std::string role_of = "";
     std::map<std::uint32_t, std::string> roles;
     for (const PlanProcess& p : plan.processes) roles[p.index] = p.role;
     for (auto& [index, f] : files) {

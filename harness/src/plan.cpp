@@ -433,7 +433,6 @@ void validate_plan(const Plan& plan) {
   if (plan.processes.size() > kMaxPlanProcesses)
     bad("processes", fmt::format("{} processes, at most {}", plan.processes.size(), kMaxPlanProcesses));
   std::set<std::uint32_t> indices;
-  std::size_t children = 0;
   auto type_of = [&](std::uint32_t obj, const std::string& path) {
     if (obj >= plan.objects.size()) bad(path + ".obj", fmt::format("object {} does not exist", obj));
     return plan.objects[obj].type;
@@ -479,7 +478,6 @@ void validate_plan(const Plan& plan) {
         for (const ChildSpec& c : s.children) {
           if (!indices.insert(c.process).second)
             bad(path + ".children", fmt::format("process {} is used twice", c.process));
-          ++children;
         }
         break;
       case StepOp::observe: break;
@@ -510,7 +508,6 @@ void validate_plan(const Plan& plan) {
   if (!plan.setup.empty() && indices.count(plan.setup_process))
     bad("setup_process", fmt::format("process {} is also a plan process", plan.setup_process));
   if (indices.size() > kMaxPlanProcesses) bad("processes", "more than 32 processes including children");
-  (void)children;
 }
 
 }  // namespace mpconform

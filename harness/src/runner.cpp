@@ -24,9 +24,10 @@ ScenarioVerdict from_status(Status s) {
 
 // A process that did not end its steps normally: killed by a signal it was not sent by the
 // harness, stopped on an unexpected error (its note says which), or exited with another code.
-std::string crashes_of(const Execution& e, const History& h, std::vector<std::size_t>& window) {
+std::string crashes_of(const std::vector<ProcessReport>& processes, const History& h,
+                       std::vector<std::size_t>& window) {
   std::string text;
-  for (const ProcessReport& p : e.processes) {
+  for (const ProcessReport& p : processes) {
     if (p.hung || !p.status || *p.status == 0) continue;
     for (std::size_t i = 0; i < h.ops.size(); ++i)
       if (h.ops[i].process == p.process && !h.ops[i].completed()) window.push_back(i);
@@ -80,7 +81,8 @@ ScenarioResult check_history(const Scenario& scenario, const History& history, P
 ScenarioResult run_scenario(Executor& executor, const Scenario& scenario, const RunOptions& options) {
   const Property& property = property_named(scenario.property);
   const std::int64_t t0 = monotonic_ns();
-  const Plan plan = property.plan(scenario.params);  // validates the scenario first
+  const Plan plan = property.plan(scenario.params);  // validates the scenario's params first
+  validate_schedule(scenario.schedule, plan);
   ExecOptions exec = options.exec;
   exec.schedule = scenario.schedule;
   Execution e = executor.execute(plan, exec);
@@ -109,8 +111,7 @@ ScenarioResult run_scenario(Executor& executor, const Scenario& scenario, const 
   const ScenarioResult checked = check_history(scenario, e.history, result.profile);
   result.check_s = since(tc);
   std::vector<std::size_t> crash_window;
-  e.processes = result.processes;
-  const std::string crashes = crashes_of(e, e.history, crash_window);
+  const std::string crashes = crashes_of(result.processes, e.history, crash_window);
 
   if (!crashes.empty()) {
     result.verdict = ScenarioVerdict::crash;

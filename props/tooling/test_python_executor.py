@@ -184,9 +184,10 @@ def assert_clean(out: Path, *, extra=()):
 _PR_SET_CHILD_SUBREAPER = 36
 
 
-def _zombie_children():
-    """Pids of this process's children that are zombies (state Z)."""
-    me, out = os.getpid(), []
+def _processes():
+    """{pid: (state, ppid, fields)} of every process, from /proc/<pid>/stat (fields after the
+    command's ')', so fields[0] is the state, fields[1] the parent, fields[38] the policy)."""
+    out = {}
     for d in Path("/proc").iterdir():
         if not d.name.isdigit():
             continue
@@ -195,9 +196,14 @@ def _zombie_children():
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2:].split()
-        if fields[0] == "Z" and int(fields[1]) == me:
-            out.append(int(d.name))
+        out[int(d.name)] = (fields[0], int(fields[1]), fields)
     return out
+
+
+def _zombie_children():
+    """Pids of this process's children that are zombies (state Z)."""
+    me = os.getpid()
+    return [pid for pid, (state, ppid, _) in _processes().items() if state == "Z" and ppid == me]
 
 
 @pytest.fixture(autouse=True)
@@ -217,8 +223,7 @@ def reap_orphans():
             except ChildProcessError:
                 pass
         # Orphans still running (dying) are children of ours too: wait for them to end.
-        alive = [int(d.name) for d in Path("/proc").iterdir() if d.name.isdigit()
-                 and _ppid_of(int(d.name)) == os.getpid()]
+        alive = [pid for pid, (_, ppid, _) in _processes().items() if ppid == os.getpid()]
         if not alive:
             break
         time.sleep(0.02)
@@ -1205,16 +1210,9 @@ def _live_descendants():
     """{pid: policy} of this process's live descendants (orphans of a run are reparented to it, a
     child subreaper: see reap_orphans)."""
     parent, policy = {}, {}
-    for d in Path("/proc").iterdir():
-        if not d.name.isdigit():
-            continue
-        try:
-            stat = (d / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rfind(")") + 2:].split()
-        if fields[0] not in ("Z", "X"):
-            parent[int(d.name)], policy[int(d.name)] = int(fields[1]), int(fields[38])
+    for pid, (state, ppid, fields) in _processes().items():
+        if state not in ("Z", "X"):
+            parent[pid], policy[pid] = ppid, int(fields[38])
     out, frontier = {}, [os.getpid()]
     while frontier:
         me = frontier.pop()

@@ -91,6 +91,10 @@ Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits
 /// ("scenario.producers[2].puts: 70 entries, expected 1..64"), or an unknown property.
 void validate(const Scenario& s);
 
+/// Throws std::invalid_argument naming the field of a schedule that does not fit `plan`
+/// (a priority missing for a process, change points not ascending or not depth - 1 of them).
+void validate_schedule(const Schedule& schedule, const Plan& plan);
+
 /// One line: "Queue: 3 producers, 15 items, 2 consumers, maxsize 2".
 std::string describe(const Scenario& s);
 

@@ -60,15 +60,11 @@ Verdict daemon_terminated_first(const History& h) {
 
 class DaemonProperty final : public TypedProperty<DaemonScenario> {
  public:
-  std::string_view name() const noexcept override { return "daemon"; }
-  std::string_view summary() const noexcept override {
-    return "a parent starts daemonic and non-daemonic children and exits: daemonic ones are terminated "
-           "(first), the others joined before it ends";
-  }
-  std::span<const std::string_view> clauses() const noexcept override {
-    static const std::vector<std::string_view> clauses = clauses_of({"daemon"}, {"X-EXIT-1"});
-    return clauses;
-  }
+  DaemonProperty()
+      : TypedProperty("daemon",
+                      "a parent starts daemonic and non-daemonic children and exits: daemonic ones are terminated "
+                      "(first), the others joined before it ends",
+                      {"daemon"}, {"X-EXIT-1"}) {}
 
  protected:
   DaemonScenario draw(Rng& r, const GenLimits& l) const override {

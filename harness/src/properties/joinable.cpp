@@ -34,18 +34,13 @@ struct JoinableScenario {
 MPC_JSON_FIELDS(JoinableScenario, maxsize, producers, consumers, joiners,
                                                 extra_task_done)
 
-
 class JoinableProperty final : public TypedProperty<JoinableScenario> {
  public:
-  std::string_view name() const noexcept override { return "joinable"; }
-  std::string_view summary() const noexcept override {
-    return "JoinableQueue producers, consumers calling task_done, joiners, an over-caller: join never early, "
-           "the task count exact, one task_done too many raises ValueError";
-  }
-  std::span<const std::string_view> clauses() const noexcept override {
-    static const std::vector<std::string_view> clauses = clauses_of({"joinable", "queue"});
-    return clauses;
-  }
+  JoinableProperty()
+      : TypedProperty("joinable",
+                      "JoinableQueue producers, consumers calling task_done, joiners, an over-caller: join never early, "
+                      "the task count exact, one task_done too many raises ValueError",
+                      {"joinable", "queue"}) {}
 
  protected:
   JoinableScenario draw(Rng& r, const GenLimits& l) const override {

@@ -27,18 +27,13 @@ struct LockScenario {
 };
 MPC_JSON_FIELDS(LockScenario, type, workers)
 
-
 class LockProperty final : public TypedProperty<LockScenario> {
  public:
-  std::string_view name() const noexcept override { return "lock"; }
-  std::string_view summary() const noexcept override {
-    return "workers acquire (every block/timeout mix), hold and release a Lock or RLock: sections never "
-           "overlap, a refusal means it was held, RLock ownership and recursion";
-  }
-  std::span<const std::string_view> clauses() const noexcept override {
-    static const std::vector<std::string_view> clauses = clauses_of({"lock"});
-    return clauses;
-  }
+  LockProperty()
+      : TypedProperty("lock",
+                      "workers acquire (every block/timeout mix), hold and release a Lock or RLock: sections never "
+                      "overlap, a refusal means it was held, RLock ownership and recursion",
+                      {"lock"}) {}
 
  protected:
   LockScenario draw(Rng& r, const GenLimits& l) const override {

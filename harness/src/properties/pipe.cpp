@@ -39,15 +39,11 @@ std::size_t messages(const PipeScenario& s) {
 
 class PipeProperty final : public TypedProperty<PipeScenario> {
  public:
-  std::string_view name() const noexcept override { return "pipe"; }
-  std::string_view summary() const noexcept override {
-    return "writers send on a simplex or duplex Pipe and close, readers receive until EOFError: FIFO per "
-           "direction, nothing lost, EOF only after every writer closed";
-  }
-  std::span<const std::string_view> clauses() const noexcept override {
-    static const std::vector<std::string_view> clauses = clauses_of({"pipe"});
-    return clauses;
-  }
+  PipeProperty()
+      : TypedProperty("pipe",
+                      "writers send on a simplex or duplex Pipe and close, readers receive until EOFError: FIFO per "
+                      "direction, nothing lost, EOF only after every writer closed",
+                      {"pipe"}) {}
 
  protected:
   PipeScenario draw(Rng& r, const GenLimits& l) const override {

@@ -29,18 +29,13 @@ struct QueueScenario {
 };
 MPC_JSON_FIELDS(QueueScenario, type, maxsize, producers, consumers)
 
-
 class QueueProperty final : public TypedProperty<QueueScenario> {
  public:
-  std::string_view name() const noexcept override { return "queue"; }
-  std::string_view summary() const noexcept override {
-    return "producers, consumers and a drainer on a Queue or SimpleQueue: per-producer FIFO, "
-           "nothing lost or duplicated, Empty/Full/qsize/empty/full only when possible";
-  }
-  std::span<const std::string_view> clauses() const noexcept override {
-    static const std::vector<std::string_view> clauses = clauses_of({"queue"});
-    return clauses;
-  }
+  QueueProperty()
+      : TypedProperty("queue",
+                      "producers, consumers and a drainer on a Queue or SimpleQueue: per-producer FIFO, "
+                      "nothing lost or duplicated, Empty/Full/qsize/empty/full only when possible",
+                      {"queue"}) {}
 
  protected:
   QueueScenario draw(Rng& r, const GenLimits& l) const override {

@@ -124,7 +124,6 @@ Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits
   return Scenario{std::string(property), seed, p.generate(rng, l), {}};
 }
 
-namespace {
 void validate_schedule(const Schedule& sch, const Plan& plan) {
   auto bad = [](const std::string& what) { throw std::invalid_argument("scenario.schedule." + what); };
   if (sch.mode == ScheduleMode::delays) {
@@ -146,12 +145,10 @@ void validate_schedule(const Schedule& sch, const Plan& plan) {
   for (std::uint32_t p : sch.priorities)
     if (p < sch.depth || p > 98) bad(fmt::format("priorities: {} is not in {}..98 (1..depth-1 are the change points')", p, sch.depth));
 }
-}  // namespace
 
 void validate(const Scenario& s) {
-  const Property& p = property_named(s.property);
-  p.validate(s.params);
-  validate_schedule(s.schedule, p.plan(s.params));
+  // plan() validates the params (naming the field) before it builds the plan.
+  validate_schedule(s.schedule, property_named(s.property).plan(s.params));
 }
 
 std::string describe(const Scenario& s) { return property_named(s.property).describe(s.params); }

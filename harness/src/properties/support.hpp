@@ -179,11 +179,6 @@ CallSpec blocking_call(Rng& r, const GenLimits& l, bool allow_forever);
 /// (e.g. the drainer's final Empty: the queue was drained).
 bool ended_with(const History& h, std::uint32_t process, OpKind kind, ErrorKind error);
 
-/// The clauses a property reports: those of the checkers it runs (checker_clauses(name)), then
-/// `own` (clauses of rules the property checks itself), without duplicates.
-std::vector<std::string_view> clauses_of(std::initializer_list<std::string_view> checkers,
-                                         std::initializer_list<std::string_view> own = {});
-
 /// Shrinking helpers: variants of `s` with fewer elements in its list `field`, most promising
 /// first: only the first `keep` (when it has more), all but the last, all but the first
 /// (`drop_first`). Nothing when the list has one element.
@@ -224,12 +219,26 @@ inline Step step(StepOp op, std::uint32_t obj = 0) {
   return s;
 }
 
+/// The clauses a property reports: those of the checkers it runs (checker_clauses(name)), then
+/// `own` (clauses of rules the property checks itself), without duplicates.
+std::vector<std::string_view> clauses_of(std::initializer_list<std::string_view> checkers,
+                                         std::initializer_list<std::string_view> own = {});
+
 /// Adapts a property written against its scenario struct S (with nlohmann to_json/from_json,
 /// e.g. NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT) to Property. Parsing rejects fields S
 /// does not have and names the field of a type error.
 template <class S>
 class TypedProperty : public Property {
  public:
+  /// `checkers`: the checkers the property's judge() runs; `own`: clauses of rules it checks
+  /// itself. clauses() is derived from both (clauses_of).
+  TypedProperty(std::string_view name, std::string_view summary, std::initializer_list<std::string_view> checkers,
+                std::initializer_list<std::string_view> own = {})
+      : name_(name), summary_(summary), clauses_(clauses_of(checkers, own)) {}
+  [[nodiscard]] std::string_view name() const noexcept final { return name_; }
+  [[nodiscard]] std::string_view summary() const noexcept final { return summary_; }
+  [[nodiscard]] std::span<const std::string_view> clauses() const noexcept final { return clauses_; }
+
   [[nodiscard]] nlohmann::json generate(std::mt19937_64& rng, const GenLimits& limits) const final {
     Rng r(rng);
     return nlohmann::json(draw(r, limits));
@@ -282,6 +291,10 @@ class TypedProperty : public Property {
   }
 
  private:
+  std::string_view name_;
+  std::string_view summary_;
+  std::vector<std::string_view> clauses_;
+
   // Every key of `given` must exist in `known` (the parsed struct written back).
   static void reject_unknown(const nlohmann::json& given, const nlohmann::json& known, const std::string& path) {
     if (given.is_object() && known.is_object()) {

@@ -29,18 +29,13 @@ struct TicketScenario {
 };
 MPC_JSON_FIELDS(TicketScenario, store, tickets, buyers)
 
-
 class TicketsProperty final : public TypedProperty<TicketScenario> {
  public:
-  std::string_view name() const noexcept override { return "tickets"; }
-  std::string_view summary() const noexcept override {
-    return "buyers grab tickets under a lock (a file with a Lock, or a Value's own lock): never oversold, "
-           "sold == min(buyers, tickets)";
-  }
-  std::span<const std::string_view> clauses() const noexcept override {
-    static const std::vector<std::string_view> clauses = clauses_of({"tickets"});
-    return clauses;
-  }
+  TicketsProperty()
+      : TypedProperty("tickets",
+                      "buyers grab tickets under a lock (a file with a Lock, or a Value's own lock): never oversold, "
+                      "sold == min(buyers, tickets)",
+                      {"tickets"}) {}
 
  protected:
   TicketScenario draw(Rng& r, const GenLimits& l) const override {

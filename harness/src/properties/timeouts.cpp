@@ -54,15 +54,11 @@ bool may_nonblock(const std::string& op) {
 
 class TimeoutsProperty final : public TypedProperty<TimeoutScenario> {
  public:
-  std::string_view name() const noexcept override { return "timeouts"; }
-  std::string_view summary() const noexcept override {
-    return "calls that must time out (empty/full queues, held locks, an unfinished task, a quiet pipe, a live "
-           "child): never early, never much late, at once when they must not wait";
-  }
-  std::span<const std::string_view> clauses() const noexcept override {
-    static const std::vector<std::string_view> clauses = clauses_of({"timeouts", "queue", "lock", "joinable"});
-    return clauses;
-  }
+  TimeoutsProperty()
+      : TypedProperty("timeouts",
+                      "calls that must time out (empty/full queues, held locks, an unfinished task, a quiet pipe, a live "
+                      "child): never early, never much late, at once when they must not wait",
+                      {"timeouts", "queue", "lock", "joinable"}) {}
 
  protected:
   TimeoutScenario draw(Rng& r, const GenLimits& l) const override {

@@ -18,17 +18,12 @@ struct ValueScenario {
 };
 MPC_JSON_FIELDS(ValueScenario, initial, workers)
 
-
 class ValueProperty final : public TypedProperty<ValueScenario> {
  public:
-  std::string_view name() const noexcept override { return "value"; }
-  std::string_view summary() const noexcept override {
-    return "workers increment a shared Value under its own lock, a reader reads it: no update lost";
-  }
-  std::span<const std::string_view> clauses() const noexcept override {
-    static const std::vector<std::string_view> clauses = clauses_of({"value"});
-    return clauses;
-  }
+  ValueProperty()
+      : TypedProperty("value",
+                      "workers increment a shared Value under its own lock, a reader reads it: no update lost",
+                      {"value"}) {}
 
  protected:
   ValueScenario draw(Rng& r, const GenLimits& l) const override {

@@ -2,7 +2,7 @@
 //
 //   mpconform run [--backend NAME] [--profile reference|cpython] [--property P ...]
 //                 [--scenarios N | --seconds S] [--seed N] [--json FILE] [--junit FILE]
-//                 [--scenario-file FILE] [--no-shrink] [--history-dir DIR] [--mode delays|pct]
+//                 [--scenario-file FILE] [--no-shrink] [--history-dir DIR] [--mode delays|pct|overlap]
 //                 [--depth D] [--shard I/N]
 //   mpconform backends
 //   mpconform properties
@@ -213,8 +213,9 @@ int main(int argc, char** argv) {
                   "i/N: run only part i of N of the scenarios (k % N == i - 1; same --seed and budget on "
                   "every shard; combine the JSON reports with `mpconform merge`)");
   run->add_option("--mode", mode_name,
-                  "how interleavings are chosen: delays (random injected delays, the default) or pct "
-                  "(priorities on one CPU, SCHED_FIFO; needs root or CAP_SYS_NICE)");
+                  "how interleavings are chosen: delays (random injected delays, the default), pct "
+                  "(priorities on one CPU, SCHED_FIFO; needs root or CAP_SYS_NICE) or overlap (small "
+                  "scenarios repeated many times, processes released together with microsecond offsets)");
   run->add_option("--depth", depth, "pct: the bug depth d to search for (1-4, default 2)")->check(CLI::Range(1, 4));
   std::string history_dir;
   run->add_option("--history-dir", history_dir,
@@ -269,7 +270,7 @@ int main(int argc, char** argv) {
   mutants->add_flag("--python-only", only_python, "only the Python mutants");
   std::string mmode_name = "delays";
   std::uint32_t mdepth = 2;
-  mutants->add_option("--mode", mmode_name, "delays (default) or pct");
+  mutants->add_option("--mode", mmode_name, "delays (default), pct or overlap");
   mutants->add_option("--depth", mdepth, "pct: the bug depth d (1-4)")->check(CLI::Range(1, 4));
 
   try {
@@ -472,7 +473,7 @@ int main(int argc, char** argv) {
     SuiteReport suite;
     suite.backend = executor->name();
     suite.profile = o.run.profile.value_or(executor->default_profile());
-    suite.mode = o.mode == ScheduleMode::pct ? fmt::format("pct d={}", o.depth) : "delays";
+    suite.mode = o.mode == ScheduleMode::pct ? fmt::format("pct d={}", o.depth) : std::string(to_string(o.mode));
     suite.shard = o.shard + 1;
     suite.shards = o.shards;
     suite.backend_spec = spec;

@@ -60,6 +60,11 @@ nlohmann::json property_json(const PropertyReport& r) {
                 {"max_processes", r.pct_max_processes},
                 {"max_calls", r.pct_max_calls},
                 {"miss_probability", r.pct_miss}};
+  if (r.mode == ScheduleMode::overlap)
+    j["overlap"] = {{"iterations", r.iterations},
+                    {"iterations_per_second", r.scenario_seconds > 0 ? static_cast<double>(r.iterations) / r.scenario_seconds : 0.0},
+                    {"skipped_scenarios", r.skipped}};
+  if (!r.not_applicable.empty()) j["not_applicable"] = r.not_applicable;
   if (r.failure) {
     const FailureReport& f = *r.failure;
     nlohmann::json fj{{"seed", f.scenario.seed},
@@ -183,6 +188,17 @@ void print_suite_footer(std::ostream& out, const SuiteReport& s) {
       out << fmt::format("{}: PCT d={}, {} runs, n <= {} processes, k <= {} calls: a bug of depth <= {} that every "
                          "scenario can show was missed by all of them with probability <= {:.3g}\n",
                          r.property, r.depth, r.scenarios, r.pct_max_processes, r.pct_max_calls, r.depth, r.pct_miss);
+  for (const PropertyReport& r : s.properties) {
+    if (r.mode != ScheduleMode::overlap) continue;
+    if (!r.not_applicable.empty())
+      out << fmt::format("{}: overlap: not applicable, its scenarios cannot be repeated on the same objects ({})\n",
+                         r.property, r.not_applicable);
+    else
+      out << fmt::format("{}: overlap: {} iterations in {} scenarios ({:.0f} iterations/s){}\n", r.property,
+                         r.iterations, r.scenarios,
+                         r.scenario_seconds > 0 ? static_cast<double>(r.iterations) / r.scenario_seconds : 0.0,
+                         r.skipped ? fmt::format(", {} scenarios skipped (not repeatable)", r.skipped) : "");
+  }
   for (const PropertyReport& r : s.properties) {
     if (r.failure) out << "\n" << failure_text(r);
     if (!r.failure && r.unknown > 0)

@@ -20,6 +20,7 @@
 #include <iostream>
 #include <new>
 #include <stdexcept>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -47,20 +48,37 @@ struct Board {
   char notes[kMaxPlanProcesses][kNoteSize];           // why a process stopped (written by itself)
 };
 
-class BoardMapping {
+// Overlap mode's barrier (ScheduleMode::overlap): the leader releases iteration i by setting
+// `go` to i + 1; the other actors count themselves in `arrived` when done.
+struct OverlapBoard {
+  std::atomic<std::uint32_t> go;
+  std::atomic<std::uint32_t> arrived;
+  std::atomic<std::uint32_t> stop;         // set with the last `go`: leave the loop
+  std::atomic<std::uint64_t> iterations;   // iterations started
+};
+
+// `n` objects of T in an anonymous MAP_SHARED mapping, seen by every process forked after it was
+// made; nothing outlives the run.
+template <class T>
+class Shared {
  public:
-  BoardMapping() {
-    void* p = ::mmap(nullptr, sizeof(Board), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  explicit Shared(std::size_t n = 1) : n_(n) {
+    void* p = ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::runtime_error(fmt::format("mmap: {}", std::strerror(errno)));
-    board_ = new (p) Board{};
+    data_ = static_cast<T*>(p);
+    // The mapping is zero-filled: a trivial T needs no construction (nor its pages touched).
+    if constexpr (!std::is_trivially_default_constructible_v<T>)
+      for (std::size_t i = 0; i < n; ++i) new (data_ + i) T{};
   }
-  ~BoardMapping() { ::munmap(board_, sizeof(Board)); }
-  BoardMapping(const BoardMapping&) = delete;
-  BoardMapping& operator=(const BoardMapping&) = delete;
-  Board& operator*() const noexcept { return *board_; }
+  ~Shared() { ::munmap(data_, n_ * sizeof(T)); }
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+  T& operator*() const noexcept { return *data_; }
+  T* get() const noexcept { return data_; }
 
  private:
-  Board* board_ = nullptr;
+  std::size_t n_;
+  T* data_ = nullptr;
 };
 
 // Bounded wait until `word` != `value`. Returns false on time-out.
@@ -78,6 +96,24 @@ bool wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t value, dou
 
 void wake_all(std::atomic<std::uint32_t>& word) {
   syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+// wait_while_equal, spinning up to `spin_ns` first: an overlap release must reach every actor
+// within a microsecond or so, and a futex wake-up takes tens.
+bool await_change(std::atomic<std::uint32_t>& word, std::uint32_t value, double timeout_s, std::int64_t spin_ns) {
+  const std::int64_t until = monotonic_ns() + spin_ns;
+  while (word.load(std::memory_order_acquire) == value) {
+    if (monotonic_ns() > until) return wait_while_equal(word, value, timeout_s);
+    __builtin_ia32_pause();
+  }
+  return true;
+}
+
+// An overlap start offset: microseconds at most, too short to sleep.
+void spin_for(std::uint32_t ns) {
+  if (ns == 0) return;
+  const std::int64_t until = monotonic_ns() + ns;
+  while (monotonic_ns() < until) __builtin_ia32_pause();
 }
 
 void note(Board& board, std::uint32_t index, const std::string& text) {
@@ -162,14 +198,16 @@ bool bool_call(Call call, F&& f) {
 // Between retries of a call that did not wait: 100 us doubling to 2 ms (no busy-waiting).
 class Backoff {
  public:
+  explicit Backoff(std::uint64_t first_us) : first_(first_us), us_(first_us) {}
   void pause() {
     sleep_us(us_);
     us_ = std::min<std::uint64_t>(us_ * 2, 2000);
   }
-  void reset() { us_ = 100; }
+  void reset() { us_ = first_; }
 
  private:
-  std::uint64_t us_ = 100;
+  std::uint64_t first_;
+  std::uint64_t us_;
 };
 
 std::int64_t ns_of(double s) { return static_cast<std::int64_t>(s * 1e9); }
@@ -283,10 +321,12 @@ class Log {
 
 class Interpreter {
  public:
-  Interpreter(Backend& b, const Plan& plan, std::vector<std::unique_ptr<Object>>& objects, Board& board,
-              const Recorder& recorder, const Log& log, bool delays)
-      : b_(b), t_(plan.timing), objects_(objects), board_(board), recorder_(recorder), log_(log),
-        delays_(delays) {}
+  // delays: sleep the plan's delays (not under pct and overlap). backoff_us: the first pause
+  // between retries of a call that did not wait.
+  Interpreter(Backend& b, const PlanTiming& timing, std::vector<std::unique_ptr<Object>>& objects, Board& board,
+              const Recorder& recorder, const Log& log, bool delays, std::uint64_t backoff_us = 100)
+      : b_(b), t_(timing), objects_(objects), board_(board), recorder_(recorder), log_(log), delays_(delays),
+        backoff_us_(backoff_us) {}
 
   // Runs the steps in order; stops early where a step says the process is done.
   void run(const std::vector<Step>& steps) {
@@ -342,7 +382,7 @@ class Interpreter {
     }
     const std::int64_t patience = ns_of(t_.patience);
     const std::int64_t start = monotonic_ns();
-    Backoff backoff;
+    Backoff backoff(backoff_us_);
     for (;;) {
       if (void_call(log_.invoke(OpKind::put, rec, s.item, tns(a)), [&] { o.queue->put(s.item, a.block, a.timeout); },
                     {ErrorKind::Full}))
@@ -357,7 +397,7 @@ class Interpreter {
     const std::int64_t patience = ns_of(t_.patience);
     std::uint32_t got = 0;
     std::int64_t last = monotonic_ns();
-    Backoff backoff;
+    Backoff backoff(backoff_us_);
     for (std::size_t i = 0; got < s.quota; ++i) {
       const CallSpec& a = s.gets[i % s.gets.size()];
       delay(a.delay_us);
@@ -647,11 +687,28 @@ class Interpreter {
   // Sleep the plan's delays, holds and pauses. Not under PCT: a timed sleep would let the timer
   // decide the order instead of the priorities (and a replay would not repeat it).
   const bool delays_;
+  const std::uint64_t backoff_us_;
   std::vector<std::unique_ptr<Process>> children_;
   std::vector<std::uint32_t> child_index_;  // the process index of each of children_
 };
 
 // ---- the executor ---------------------------------------------------------------------------
+
+// Overlap mode: each iteration starts from the objects' initial values.
+void reset_objects(const Plan& plan, std::vector<std::unique_ptr<Object>>& objects) {
+  for (std::size_t i = 0; i < plan.objects.size(); ++i) {
+    if (objects[i]->value) objects[i]->value->write_raw(plan.objects[i].initial);
+    if (objects[i]->fd >= 0) file_write(objects[i]->fd, plan.objects[i].initial);
+  }
+}
+
+// What the actors of an overlap run share: the barrier, each iteration's start time, and the
+// most log slots one iteration may take.
+struct Overlap {
+  OverlapBoard& board;
+  std::int64_t* starts;
+  std::size_t per_iteration;
+};
 
 void close_pipe_ends(std::vector<std::unique_ptr<Object>>& objects) {
   for (auto& o : objects) {
@@ -673,8 +730,25 @@ class CppExecutor final : public Executor {
     std::cerr.flush();
     Execution out;
     const std::int64_t t0 = monotonic_ns();
-    Recorder recorder(options.capacity);
-    BoardMapping board;
+    const Schedule& sch = options.schedule;
+    const bool overlap = sch.mode == ScheduleMode::overlap;
+    if (overlap) {
+      if (const std::string why = overlap_unsupported(plan); !why.empty()) {
+        out.error = "overlap mode cannot run this plan: " + why;
+        return out;
+      }
+    }
+    // Overlap: room for every iteration (the leader stops before the log would overflow).
+    const std::size_t per_iteration = overlap ? 4 * plan_calls(plan) + plan.setup.size() + 32 : 0;
+    const std::size_t capacity =
+        overlap ? std::clamp<std::size_t>(std::min<std::uint64_t>(sch.iterations, 200'000) * per_iteration,
+                                          options.capacity, std::size_t{1} << 21)
+                : options.capacity;
+    Recorder recorder(capacity);
+    Shared<Board> board;
+    Shared<OverlapBoard> overlap_board;
+    Shared<std::int64_t> starts(overlap ? sch.iterations : 1);
+    const Overlap ov{*overlap_board, starts.get(), per_iteration};
     detail::Group group(out);
     std::vector<std::unique_ptr<Object>> objects;
     try {
@@ -683,7 +757,7 @@ class CppExecutor final : public Executor {
       const ProcessLog setup = recorder.log(plan.setup_process);
       const Schedule none;
       const Log log(setup, *board, none);
-      Interpreter(*b_, plan, objects, *board, recorder, log, true).run(plan.setup);
+      Interpreter(*b_, plan.timing, objects, *board, recorder, log, true).run(plan.setup);
     } catch (const std::exception& e) {
       group.finish();
       out.error = fmt::format("creating the plan's objects failed: {}", e.what());
@@ -695,11 +769,13 @@ class CppExecutor final : public Executor {
     const std::int64_t stall = nanoseconds(tiers::long_);
     std::int64_t gate_open = t0;
     int max_phase = 0;
-    for (const PlanProcess& p : plan.processes) max_phase = std::max(max_phase, p.phase);
+    // Overlap: later phases run in the leader (run_overlap), not in processes of their own.
+    if (!overlap)
+      for (const PlanProcess& p : plan.processes) max_phase = std::max(max_phase, p.phase);
     try {
       for (int phase = 0; phase <= max_phase && !out.hung; ++phase) {
         for (const PlanProcess& p : plan.processes)
-          if (p.phase == phase) fork(group, plan, p, objects, *board, recorder, options.schedule);
+          if (p.phase == phase) fork(group, plan, p, objects, *board, recorder, sch, ov);
         if (phase == 0) {
           close_pipe_ends(objects);  // the parent's copies must go, or EOF never comes
           gate_open = monotonic_ns();
@@ -722,6 +798,10 @@ class CppExecutor final : public Executor {
     out.run_s = static_cast<double>(monotonic_ns() - gate_open) / 1e9;
     objects.clear();  // removes the ticket file
     out.history = recorder.read();
+    if (overlap) {
+      const std::uint64_t n = std::min<std::uint64_t>(ov.board.iterations.load(), sch.iterations);
+      out.iteration_starts.assign(ov.starts, ov.starts + n);
+    }
     for (ProcessReport& r : out.processes) {
       if (r.process < kMaxPlanProcesses) r.note = (*board).notes[r.process];
       if (r.pending.empty() && r.status && *r.status != 0)
@@ -733,8 +813,9 @@ class CppExecutor final : public Executor {
 
  private:
   void fork(detail::Group& group, const Plan& plan, const PlanProcess& p, std::vector<std::unique_ptr<Object>>& objects,
-            Board& board, const Recorder& recorder, const Schedule& schedule) {
+            Board& board, const Recorder& recorder, const Schedule& schedule, const Overlap& ov) {
     const bool pct = schedule.mode == ScheduleMode::pct;
+    const bool overlap = schedule.mode == ScheduleMode::overlap;
     const pid_t pid = group.fork_child(p.index, p.role, [&] {
       int code = 0;
       try {
@@ -745,9 +826,13 @@ class CppExecutor final : public Executor {
           (e == 0 ? ends.first : ends.second)->close();
         }
         if (!wait_while_equal(board.gate, 0, plan.timing.wait)) ::_exit(4);
-        const ProcessLog plog = recorder.log(p.index);
-        const Log log(plog, board, schedule);
-        Interpreter(*b_, plan, objects, board, recorder, log, !pct).run(p.steps);
+        if (overlap) {
+          run_overlap(plan, p, objects, board, recorder, schedule, ov);
+        } else {
+          const ProcessLog plog = recorder.log(p.index);
+          const Log log(plog, board, schedule);
+          Interpreter(*b_, plan.timing, objects, board, recorder, log, !pct).run(p.steps);
+        }
       } catch (const std::exception& e) {
         note(board, p.index, e.what());
         code = kExitUnexpected;
@@ -759,6 +844,75 @@ class CppExecutor final : public Executor {
       ::_exit(code);
     });
     board.pids[p.index].store(pid);
+  }
+
+  // One actor of an overlap run (ScheduleMode::overlap): its steps once per iteration, released
+  // with the others after its start offset. The leader (the lowest actor) also starts each
+  // iteration (initial values back) and, once every actor is done, runs the later phases' steps
+  // under their own process indices.
+  void run_overlap(const Plan& plan, const PlanProcess& me, std::vector<std::unique_ptr<Object>>& objects,
+                   Board& board, const Recorder& recorder, const Schedule& sch, const Overlap& ov) {
+    std::vector<const PlanProcess*> actors, later;
+    for (const PlanProcess& q : plan.processes) (q.phase == 0 ? actors : later).push_back(&q);
+    std::stable_sort(later.begin(), later.end(), [](auto* a, auto* b) { return a->phase < b->phase; });
+    const bool leader = std::all_of(actors.begin(), actors.end(), [&](auto* q) { return q->index >= me.index; });
+    const auto others = static_cast<std::uint32_t>(actors.size() - 1);
+    // Spin only while every actor can have a CPU: with more, a spinner keeps the others waiting.
+    const std::int64_t spin = actors.size() < static_cast<std::size_t>(::sysconf(_SC_NPROCESSORS_ONLN)) + 1
+                                  ? 50'000 : 0;
+    PlanTiming timing = plan.timing;
+    timing.settle = 0;  // the actors are done: what they put is in the queue (no feeder to wait for)
+    const double wait = plan.timing.wait;
+    // One interpreter for this actor and, in the leader, one for each later process.
+    const ProcessLog my_plog = recorder.log(me.index);
+    const Log my_log(my_plog, board, sch);
+    Interpreter mine(*b_, timing, objects, board, recorder, my_log, false, 5);
+    std::vector<ProcessLog> later_plogs;
+    for (const PlanProcess* q : later) later_plogs.push_back(recorder.log(q->index));
+    std::vector<std::unique_ptr<Log>> later_logs;
+    std::vector<std::unique_ptr<Interpreter>> later_ins;
+    for (const ProcessLog& l : later_plogs) {
+      later_logs.push_back(std::make_unique<Log>(l, board, sch));
+      later_ins.push_back(std::make_unique<Interpreter>(*b_, timing, objects, board, recorder, *later_logs.back(),
+                                                        false, 5));
+    }
+    OverlapBoard& ob = ov.board;
+    const std::int64_t began = monotonic_ns();
+    const std::int64_t budget = ns_of(sch.seconds);
+    for (std::uint32_t it = 0;; ++it) {
+      if (leader) {
+        const bool done = it >= sch.iterations || (it > 0 && monotonic_ns() - began > budget) ||
+                          recorder.claimed() + ov.per_iteration > recorder.capacity();
+        if (done) {
+          ob.stop.store(1, std::memory_order_release);
+          ob.go.store(it + 1, std::memory_order_release);
+          wake_all(ob.go);
+          return;
+        }
+        ov.starts[it] = monotonic_ns();
+        ob.iterations.store(it + 1, std::memory_order_release);
+        reset_objects(plan, objects);
+        ob.arrived.store(0, std::memory_order_relaxed);
+        ob.go.store(it + 1, std::memory_order_release);
+        wake_all(ob.go);
+      } else {
+        if (!await_change(ob.go, it, wait, spin))
+          throw std::runtime_error(fmt::format("overlap: iteration {} was not released within {} s", it, wait));
+        if (ob.stop.load(std::memory_order_acquire) != 0) return;
+      }
+      spin_for(overlap_offset_ns(sch, it, me.index));
+      mine.run(me.steps);
+      if (!leader) {
+        ob.arrived.fetch_add(1, std::memory_order_acq_rel);
+        wake_all(ob.arrived);
+        continue;
+      }
+      for (std::uint32_t n; (n = ob.arrived.load(std::memory_order_acquire)) < others;)
+        if (!await_change(ob.arrived, n, wait, spin))
+          throw std::runtime_error(fmt::format("overlap: iteration {}: {} of {} actors did not finish within {} s", it,
+                                               others - n, others, wait));
+      for (std::size_t k = 0; k < later.size(); ++k) later_ins[k]->run(later[k]->steps);
+    }
   }
 
   // The hang report: each live process (and each child a step started) with its pending call.

@@ -29,6 +29,7 @@ std::string shell_quote(const std::string& s) {
 
 std::string PropertyReport::verdict() const {
   if (failure) return std::string(to_string(failure->result.verdict));
+  if (!not_applicable.empty()) return "n/a";
   if (unknown > 0) return "unknown";
   return "pass";
 }
@@ -46,6 +47,7 @@ std::string replay_command(const std::string& backend_spec, std::string_view pro
   if (limits.max_items != d.max_items) cmd += fmt::format(" --max-items {}", limits.max_items);
   if (limits.max_delay_us != d.max_delay_us) cmd += fmt::format(" --max-delay-us {}", limits.max_delay_us);
   if (mode == ScheduleMode::pct) cmd += fmt::format(" --mode pct --depth {}", depth);
+  if (mode == ScheduleMode::overlap) cmd += " --mode overlap";
   return cmd;
 }
 
@@ -89,11 +91,23 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
   const bool no_budget = !options.scenarios && !options.seconds;
   const std::uint64_t max_scenarios = options.scenarios.value_or(no_budget ? 20 : UINT64_MAX);
   const double t0 = now_s();
+  rep.mode = options.fixed ? options.fixed->schedule.mode : options.mode;
+  std::string skip_reason;
   const std::uint64_t step = std::max<std::uint32_t>(options.shards, 1);
   for (std::uint64_t k = options.shard; k < max_scenarios; k += step) {
     if (options.seconds && rep.scenarios > 0 && now_s() - t0 >= *options.seconds) break;
     const Scenario s = options.fixed ? *options.fixed
                                      : generate(name, options.seed + k, options.limits, options.mode, options.depth);
+    // Overlap repeats a plan on the same objects: a scenario that starts processes or closes pipe
+    // ends cannot run (skipped, counted); a property with no other kind is not applicable.
+    if (s.schedule.mode == ScheduleMode::overlap) {
+      if (std::string why = overlap_unsupported(property.plan(s.params)); !why.empty()) {
+        ++rep.skipped;
+        skip_reason = std::move(why);
+        if (rep.scenarios == 0 && (rep.skipped >= 100 || options.fixed)) break;
+        continue;
+      }
+    }
     if (s.schedule.mode == ScheduleMode::pct) {
       rep.mode = ScheduleMode::pct;
       rep.depth = std::max(rep.depth, s.schedule.depth);
@@ -106,6 +120,7 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
     }
     ScenarioResult r = run_scenario(e, s, o);
     ++rep.scenarios;
+    rep.iterations += r.iterations;
     rep.processes += r.process_count;
     rep.scenario_seconds += r.total_s;
     if (r.verdict == ScenarioVerdict::unknown) {
@@ -130,6 +145,7 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
     rep.failure = std::move(f);
     break;
   }
+  if (rep.scenarios == 0 && rep.skipped > 0) rep.not_applicable = skip_reason;
   rep.seconds = now_s() - t0;
   return rep;
 }

@@ -389,12 +389,37 @@ Plan plan_from_json(const json& j) {
 }
 
 nlohmann::json schedule_json(const Schedule& s) {
-  json j{{"mode", s.mode == ScheduleMode::pct ? "pct" : "delays"}};
+  json j{{"mode", to_string(s.mode)}};
   if (s.mode == ScheduleMode::pct) {
     j["priorities"] = s.priorities;
     j["change_points"] = s.change_points;
   }
+  if (s.mode == ScheduleMode::overlap) {
+    j["iterations"] = s.iterations;
+    j["seconds"] = s.seconds;
+    j["max_offset_ns"] = s.max_offset_ns;
+    j["offset_seed"] = s.offset_seed;
+  }
   return j;
+}
+
+std::string overlap_unsupported(const Plan& plan) {
+  if (!plan.setup.empty()) return "setup: the executor's setup steps (run once, before any process)";
+  for (std::size_t i = 0; i < plan.processes.size(); ++i) {
+    const PlanProcess& p = plan.processes[i];
+    if (!p.close_first.empty()) return fmt::format("processes[{}].close_first: closes a pipe end", i);
+    for (std::size_t k = 0; k < p.steps.size(); ++k)
+      switch (p.steps[k].op) {
+        case StepOp::close:
+        case StepOp::start_children:
+        case StepOp::exit_handling:
+        case StepOp::observe:
+        case StepOp::timed_process_join:
+          return fmt::format("processes[{}].steps[{}]: {}", i, k, to_string(p.steps[k].op));
+        default: break;
+      }
+  }
+  return {};
 }
 
 Schedule schedule_from_plan_json(const nlohmann::json& plan) {
@@ -405,8 +430,17 @@ Schedule schedule_from_plan_json(const nlohmann::json& plan) {
   for (const auto& [k, v] : j.items()) {
     const std::string p = "schedule." + k;
     if (k == "mode") {
-      if (v != "pct" && v != "delays") bad(p, "must be \"pct\" or \"delays\"");
-      s.mode = v == "pct" ? ScheduleMode::pct : ScheduleMode::delays;
+      if (v != "pct" && v != "delays" && v != "overlap") bad(p, "must be \"delays\", \"pct\" or \"overlap\"");
+      s.mode = schedule_mode_from_string(v.get<std::string>());
+    } else if (k == "iterations") {
+      s.iterations = number<std::uint64_t>(v, p, 1, 1'000'000);
+    } else if (k == "seconds") {
+      if (!v.is_number() || !(v.get<double>() > 0 && v.get<double>() <= 60)) bad(p, "must be a number of seconds in (0, 60]");
+      s.seconds = v.get<double>();
+    } else if (k == "max_offset_ns") {
+      s.max_offset_ns = number<std::uint32_t>(v, p, 0, 1'000'000);
+    } else if (k == "offset_seed") {
+      s.offset_seed = number<std::uint64_t>(v, p, 0, UINT64_MAX);
     } else if (k == "cpu") {
       // Where the Python executor pins the processes (the harness writes it); the C++ executor
       // always uses pct_cpu().
@@ -423,6 +457,10 @@ Schedule schedule_from_plan_json(const nlohmann::json& plan) {
     }
   }
   s.depth = static_cast<std::uint32_t>(s.change_points.size() + 1);
+  if (s.mode == ScheduleMode::overlap) {
+    if (s.iterations == 0) s.iterations = 1000;
+    if (s.seconds == 0) s.seconds = 1.0;
+  }
   return s;
 }
 

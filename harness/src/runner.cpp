@@ -40,6 +40,51 @@ std::string crashes_of(const std::vector<ProcessReport>& processes, const Histor
   return text;
 }
 
+// Overlap mode: each iteration judged on its own. Fills `checked` from the first failing
+// iteration (its history replaces the whole run's) or from the last one when all passed.
+ScenarioResult check_iterations(const Scenario& scenario, const Plan& plan, History& history,
+                                const std::vector<std::int64_t>& starts, Profile profile, ScenarioResult& result) {
+  std::stable_sort(history.ops.begin(), history.ops.end(),
+                   [](const Op& a, const Op& b) { return a.invoke_ns < b.invoke_ns; });
+  ScenarioResult first;
+  History failing;
+  std::size_t at = 0;
+  std::uint64_t unknown = 0;
+  while (at < history.ops.size() && history.ops[at].invoke_ns < starts.front()) ++at;  // none expected
+  for (std::size_t i = 0; i < starts.size(); ++i) {
+    History h;
+    const std::int64_t end = i + 1 < starts.size() ? starts[i + 1] : INT64_MAX;
+    for (; at < history.ops.size() && history.ops[at].invoke_ns < end; ++at) h.ops.push_back(history.ops[at]);
+    if (i + 1 == starts.size()) h.dropped = history.dropped;
+    ScenarioResult r = check_history(scenario, h, profile);
+    if (r.verdict == ScenarioVerdict::unknown) ++unknown;
+    if (!is_failure(r.verdict)) continue;
+    if (result.failed_iterations++ == 0) {
+      first = std::move(r);
+      failing = std::move(h);
+      result.failing_iteration = i;
+    }
+  }
+  result.iterations = starts.size();
+  if (!result.failing_iteration) {
+    ScenarioResult ok;
+    ok.verdict = unknown > 0 ? ScenarioVerdict::unknown : ScenarioVerdict::pass;
+    ok.message = fmt::format("{} iterations, every outcome allowed{}", starts.size(),
+                             unknown > 0 ? fmt::format(" ({} undecided)", unknown) : "");
+    return ok;
+  }
+  std::string offsets;
+  for (const PlanProcess& p : plan.processes)
+    if (p.phase == 0)
+      offsets += fmt::format("{}p{} +{} ns", offsets.empty() ? "" : ", ", p.index,
+                             overlap_offset_ns(scenario.schedule, *result.failing_iteration, p.index));
+  first.message = fmt::format("iteration {} of {} (start offsets {}); forbidden outcome in {} of {} iterations:\n{}",
+                              *result.failing_iteration, starts.size(), offsets, result.failed_iterations,
+                              starts.size(), first.message);
+  history = std::move(failing);
+  return first;
+}
+
 }  // namespace
 
 std::string_view to_string(ScenarioVerdict v) noexcept {
@@ -108,7 +153,9 @@ ScenarioResult run_scenario(Executor& executor, const Scenario& scenario, const 
   }
 
   const std::int64_t tc = monotonic_ns();
-  const ScenarioResult checked = check_history(scenario, e.history, result.profile);
+  const ScenarioResult checked = e.iteration_starts.empty()
+                                     ? check_history(scenario, e.history, result.profile)
+                                     : check_iterations(scenario, plan, e.history, e.iteration_starts, result.profile, result);
   result.check_s = since(tc);
   std::vector<std::size_t> crash_window;
   const std::string crashes = crashes_of(result.processes, e.history, crash_window);

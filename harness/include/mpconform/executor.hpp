@@ -78,6 +78,10 @@ struct Execution {
   std::string error;
   double setup_s = 0;  // creating objects and forking
   double run_s = 0;    // from the start gate to the last process reaped
+  /// Overlap mode: when each iteration started (CLOCK_MONOTONIC ns, ascending). Every op of
+  /// iteration i was invoked at or after iteration_starts[i] and returned before
+  /// iteration_starts[i + 1]. Empty in the other modes.
+  std::vector<std::int64_t> iteration_starts;
 };
 
 /// Exit code of a process that stopped on an error its steps do not expect (its note says

@@ -76,8 +76,14 @@ struct PropertyReport {
   std::uint32_t pct_max_processes = 0;
   std::uint64_t pct_max_calls = 0;
   double pct_miss = 1.0;
+  /// Overlap mode: iterations run over all scenarios; scenarios skipped because their plan cannot
+  /// be repeated (overlap_unsupported()); and, when no scenario could run, why.
+  std::uint64_t iterations = 0;
+  std::uint64_t skipped = 0;
+  std::string not_applicable;
 
-  /// "pass", "unknown" (some scenario undecided, none failed), or the failure's verdict.
+  /// "pass", "unknown" (some scenario undecided, none failed), "n/a" (not_applicable), or the
+  /// failure's verdict.
   [[nodiscard]] std::string verdict() const;
 };
 

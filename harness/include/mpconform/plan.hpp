@@ -189,6 +189,11 @@ struct Schedule;
 nlohmann::json schedule_json(const Schedule& schedule);
 Schedule schedule_from_plan_json(const nlohmann::json& plan);
 
+/// Why `plan` cannot run in overlap mode (setup steps, or a step that starts or observes
+/// processes, runs the exit work, or closes a pipe end: repeating them on the same objects is
+/// impossible), naming the step ("processes[1].steps[0]: close"); empty when it can.
+std::string overlap_unsupported(const Plan& plan);
+
 /// Throws std::invalid_argument naming the field for indices out of range, objects of the wrong
 /// type for a step, or a plan past the limits.
 void validate_plan(const Plan& plan);

@@ -53,6 +53,12 @@ struct ScenarioResult {
   double run_s = 0;    // from the start gate to the last process reaped
   double check_s = 0;  // the checks
   double total_s = 0;
+  /// Overlap mode: iterations run, how many of them failed their checks (jcstress's count of
+  /// forbidden outcomes), and the first that did (its own history is `history`; the message
+  /// says which iteration and the start offsets).
+  std::uint64_t iterations = 0;
+  std::uint64_t failed_iterations = 0;
+  std::optional<std::uint64_t> failing_iteration;
 
   [[nodiscard]] bool passed() const noexcept { return verdict == ScenarioVerdict::pass; }
 };

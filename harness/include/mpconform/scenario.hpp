@@ -51,7 +51,16 @@ Profile profile_from_string(std::string_view name);
 ///           enforces PCT's schedule inside the implementation too. The plan's injected delays
 ///           are not slept (the priorities choose the order). A bug of depth d among n
 ///           processes and k calls is hit with probability >= 1/(n k^(d-1)) per run.
-enum class ScheduleMode : std::uint8_t { delays, pct };
+///   overlap jcstress-style overlap stress, for bugs inside one operation (a check-then-act
+///           window, a non-atomic counter): the plan's phase-0 processes (the actors) are forked
+///           once and run their steps many times, released together at a shared-memory barrier
+///           each iteration, each after its own start offset (0..max_offset_ns, from
+///           overlap_offset_ns()); the steps of later phases (a drainer, a final read) run in the
+///           leader (the lowest actor) after every actor is done; values and ticket files are
+///           set back to their initial value before each iteration.
+///           Each iteration's history is judged on its own. Plans that start processes or close
+///           pipe ends cannot be repeated on the same objects (overlap_unsupported()).
+enum class ScheduleMode : std::uint8_t { delays, pct, overlap };
 std::string_view to_string(ScheduleMode m) noexcept;
 /// Throws std::invalid_argument for an unknown name.
 ScheduleMode schedule_mode_from_string(std::string_view name);
@@ -62,8 +71,17 @@ struct Schedule {
   std::vector<std::uint32_t> priorities;     // pct: SCHED_FIFO priority of process i (distinct)
   std::vector<std::uint64_t> change_points;  // pct: call counts (1-based, ascending)
   std::uint64_t calls = 0;                   // pct: k, the scenario's estimated number of calls
+  std::uint64_t iterations = 0;              // overlap: at most this many iterations (1..1e6)
+  double seconds = 0;                        // overlap: none released after this long (0..60]
+  std::uint32_t max_offset_ns = 0;           // overlap: start offsets are 0..this (<= 1e6)
+  std::uint64_t offset_seed = 0;             // overlap: the offsets' seed
   friend bool operator==(const Schedule&, const Schedule&) = default;
 };
+
+/// The start offset of process `process` in overlap iteration `iteration` (0-based), in ns:
+/// mix(offset_seed ^ mix(iteration * 64 + process)) % (max_offset_ns + 1), mix the splitmix64
+/// finalizer (both executors compute the same).
+std::uint32_t overlap_offset_ns(const Schedule& schedule, std::uint64_t iteration, std::uint32_t process) noexcept;
 
 struct Scenario {
   std::string property;    // a registered property's name
@@ -76,7 +94,8 @@ struct Scenario {
 
 /// The schedule for `plan` drawn from `seed`: mode delays gives an empty one; pct draws a
 /// priority permutation of the plan's processes and depth - 1 change points uniformly among the
-/// plan's estimated calls (plan_calls()).
+/// plan's estimated calls (plan_calls()); overlap draws the offsets' seed and their range (0 to
+/// 20 us) and runs up to 100000 iterations in 0.5 s.
 Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t seed, const Plan& plan);
 
 /// A scenario of property `property` drawn from `seed`: the same (property, seed, limits)
@@ -84,6 +103,8 @@ Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t see
 /// property.
 Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits& limits = {});
 /// The same scenario with a schedule of `mode` (and `depth` for pct) drawn from the same seed.
+/// overlap draws small scenarios (at most 2 processes per role, 3 items each): an iteration
+/// must be short for many to run.
 Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits& limits, ScheduleMode mode,
                   std::uint32_t depth);
 

@@ -62,12 +62,34 @@ Profile profile_from_string(std::string_view name) {
   throw std::invalid_argument(fmt::format("unknown profile '{}' (reference, cpython)", name));
 }
 
-std::string_view to_string(ScheduleMode m) noexcept { return m == ScheduleMode::pct ? "pct" : "delays"; }
+std::string_view to_string(ScheduleMode m) noexcept {
+  switch (m) {
+    case ScheduleMode::delays: return "delays";
+    case ScheduleMode::pct: return "pct";
+    case ScheduleMode::overlap: return "overlap";
+  }
+  return "?";
+}
 
 ScheduleMode schedule_mode_from_string(std::string_view name) {
   if (name == "delays") return ScheduleMode::delays;
   if (name == "pct") return ScheduleMode::pct;
-  throw std::invalid_argument(fmt::format("unknown schedule mode '{}' (delays, pct)", name));
+  if (name == "overlap") return ScheduleMode::overlap;
+  throw std::invalid_argument(fmt::format("unknown schedule mode '{}' (delays, pct, overlap)", name));
+}
+
+namespace {
+std::uint64_t splitmix(std::uint64_t z) noexcept {
+  z += 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+std::uint32_t overlap_offset_ns(const Schedule& sch, std::uint64_t iteration, std::uint32_t process) noexcept {
+  const std::uint64_t r = splitmix(sch.offset_seed ^ splitmix(iteration * 64 + process));
+  return static_cast<std::uint32_t>(r % (std::uint64_t{sch.max_offset_ns} + 1));
 }
 
 std::uint64_t plan_calls(const Plan& plan) {
@@ -91,6 +113,16 @@ Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t see
   Schedule sch;
   sch.mode = mode;
   if (mode == ScheduleMode::delays) return sch;
+  if (mode == ScheduleMode::overlap) {
+    std::mt19937_64 rng(mix("overlap", seed));
+    // Offsets from none (a pure race of the release) to a few operations' length.
+    constexpr std::array<std::uint32_t, 5> kRanges{0, 500, 2000, 5000, 20000};
+    sch.max_offset_ns = kRanges[std::uniform_int_distribution<std::size_t>(0, kRanges.size() - 1)(rng)];
+    sch.offset_seed = rng();
+    sch.iterations = 100000;
+    sch.seconds = 0.5;
+    return sch;
+  }
   if (depth < 1 || depth > 4) throw std::invalid_argument(fmt::format("PCT depth {} is not 1..4", depth));
   sch.depth = depth;
   std::mt19937_64 rng(mix("schedule", seed));
@@ -108,7 +140,12 @@ Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t see
 
 Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits& limits, ScheduleMode mode,
                   std::uint32_t depth) {
-  Scenario s = generate(property, seed, limits);
+  GenLimits l = limits;
+  if (mode == ScheduleMode::overlap) {
+    l.max_processes = std::min<std::uint32_t>(l.max_processes, 2);
+    l.max_items = std::min<std::uint32_t>(l.max_items, 3);
+  }
+  Scenario s = generate(property, seed, l);
   s.schedule = draw_schedule(mode, depth, seed, property_named(property).plan(s.params));
   return s;
 }
@@ -126,8 +163,18 @@ Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits
 
 void validate_schedule(const Schedule& sch, const Plan& plan) {
   auto bad = [](const std::string& what) { throw std::invalid_argument("scenario.schedule." + what); };
-  if (sch.mode == ScheduleMode::delays) {
-    if (!sch.priorities.empty() || !sch.change_points.empty()) bad("priorities: only for mode pct");
+  if (sch.mode != ScheduleMode::pct && (!sch.priorities.empty() || !sch.change_points.empty()))
+    bad("priorities: only for mode pct");
+  if (sch.mode != ScheduleMode::overlap && (sch.iterations != 0 || sch.seconds != 0 || sch.max_offset_ns != 0))
+    bad("iterations: only for mode overlap");
+  if (sch.mode == ScheduleMode::delays) return;
+  if (sch.mode == ScheduleMode::overlap) {
+    if (sch.iterations < 1 || sch.iterations > 1'000'000)
+      bad(fmt::format("iterations: is {}, expected 1..1000000", sch.iterations));
+    if (!(sch.seconds > 0 && sch.seconds <= 60)) bad(fmt::format("seconds: is {}, expected (0, 60]", sch.seconds));
+    if (sch.max_offset_ns > 1'000'000) bad(fmt::format("max_offset_ns: is {}, at most 1000000", sch.max_offset_ns));
+    if (const std::string why = overlap_unsupported(plan); !why.empty())
+      bad("mode: overlap cannot run this scenario: " + why);
     return;
   }
   if (sch.depth < 1 || sch.depth > 4) bad(fmt::format("depth: is {}, expected 1..4", sch.depth));
@@ -181,12 +228,18 @@ std::vector<Scenario> smaller(const Scenario& s) {
 
 nlohmann::json to_json(const Scenario& s) {
   nlohmann::json j{{"property", s.property}, {"seed", s.seed}, {"scenario", s.params}};
-  if (s.schedule.mode != ScheduleMode::delays)
+  if (s.schedule.mode == ScheduleMode::pct)
     j["schedule"] = {{"mode", to_string(s.schedule.mode)},
                      {"depth", s.schedule.depth},
                      {"priorities", s.schedule.priorities},
                      {"change_points", s.schedule.change_points},
                      {"calls", s.schedule.calls}};
+  if (s.schedule.mode == ScheduleMode::overlap)
+    j["schedule"] = {{"mode", to_string(s.schedule.mode)},
+                     {"iterations", s.schedule.iterations},
+                     {"seconds", s.schedule.seconds},
+                     {"max_offset_ns", s.schedule.max_offset_ns},
+                     {"offset_seed", s.schedule.offset_seed}};
   return j;
 }
 
@@ -202,6 +255,10 @@ Schedule schedule_from_json(const nlohmann::json& j) {
       else if (k == "priorities") sch.priorities = v.get<std::vector<std::uint32_t>>();
       else if (k == "change_points") sch.change_points = v.get<std::vector<std::uint64_t>>();
       else if (k == "calls") sch.calls = v.get<std::uint64_t>();
+      else if (k == "iterations") sch.iterations = v.get<std::uint64_t>();
+      else if (k == "seconds") sch.seconds = v.get<double>();
+      else if (k == "max_offset_ns") sch.max_offset_ns = v.get<std::uint32_t>();
+      else if (k == "offset_seed") sch.offset_seed = v.get<std::uint64_t>();
       else bad(k + ": unknown field");
     } catch (const nlohmann::json::exception&) {
       bad(k + ": wrong type");

@@ -361,6 +361,9 @@ int main(int argc, char** argv) {
           const nlohmann::json doc = nlohmann::json::parse(in);
           plan = plan_from_json(doc);
           eo.schedule = schedule_from_plan_json(doc);
+          if (eo.schedule.mode == ScheduleMode::overlap)
+            if (const std::string why = overlap_unsupported(plan); !why.empty())
+              throw std::invalid_argument("schedule.mode: overlap cannot run this plan: " + why);
         } catch (const std::exception& e) {
           std::string what = e.what();
           std::replace(what.begin(), what.end(), '\n', ' ');
@@ -372,7 +375,9 @@ int main(int argc, char** argv) {
       if (eo.schedule.mode == ScheduleMode::pct && !pct_permitted())
         throw Usage("the plan's schedule is pct, and SCHED_FIFO is not permitted here (needs root or CAP_SYS_NICE)");
       const Execution e = executor->execute(plan, eo);
-      const std::string text = to_jsonl(e.history);
+      std::string text = to_jsonl(e.history);
+      // Overlap: where each iteration starts, as a meta line (history readers skip meta lines).
+      if (!e.iteration_starts.empty()) text = nlohmann::json{{"meta", {{"iterations", e.iteration_starts}}}}.dump() + "\n" + text;
       if (exec_history.empty())
         std::cout << text;
       else
@@ -449,6 +454,10 @@ int main(int argc, char** argv) {
     o.shrink = !no_shrink;
     o.mode = parse_mode(mode_name);
     o.depth = depth;
+    if (fixed) {  // a scenario file carries its own schedule
+      o.mode = fixed->schedule.mode;
+      o.depth = fixed->schedule.depth;
+    }
     if (!shard_text.empty()) {
       unsigned i = 0, n = 0;
       char extra = 0;

@@ -18,6 +18,8 @@ std::string join(const std::vector<std::string>& v, const char* sep) {
 }
 
 
+double per_second(std::uint64_t n, double seconds) { return seconds > 0 ? static_cast<double>(n) / seconds : 0.0; }
+
 double rate(const PropertyReport& r) {
   return r.scenario_seconds > 0 ? static_cast<double>(r.scenarios) / r.scenario_seconds : 0.0;
 }
@@ -62,7 +64,8 @@ nlohmann::json property_json(const PropertyReport& r) {
                 {"miss_probability", r.pct_miss}};
   if (r.mode == ScheduleMode::overlap)
     j["overlap"] = {{"iterations", r.iterations},
-                    {"iterations_per_second", r.scenario_seconds > 0 ? static_cast<double>(r.iterations) / r.scenario_seconds : 0.0},
+                    {"iterations_per_second", per_second(r.iterations, r.iteration_seconds)},
+                    {"iterations_per_second_with_checks", per_second(r.iterations, r.scenario_seconds)},
                     {"skipped_scenarios", r.skipped}};
   if (!r.not_applicable.empty()) j["not_applicable"] = r.not_applicable;
   if (r.failure) {
@@ -194,10 +197,10 @@ void print_suite_footer(std::ostream& out, const SuiteReport& s) {
       out << fmt::format("{}: overlap: not applicable, its scenarios cannot be repeated on the same objects ({})\n",
                          r.property, r.not_applicable);
     else
-      out << fmt::format("{}: overlap: {} iterations in {} scenarios ({:.0f} iterations/s){}\n", r.property,
-                         r.iterations, r.scenarios,
-                         r.scenario_seconds > 0 ? static_cast<double>(r.iterations) / r.scenario_seconds : 0.0,
-                         r.skipped ? fmt::format(", {} scenarios skipped (not repeatable)", r.skipped) : "");
+      out << fmt::format("{}: overlap: {} iterations in {} scenarios, {:.0f} released per second ({:.0f}/s with "
+                         "forks and checks){}\n",
+                         r.property, r.iterations, r.scenarios, per_second(r.iterations, r.iteration_seconds),
+                         per_second(r.iterations, r.scenario_seconds), r.skipped ? fmt::format(", {} scenarios skipped (not repeatable)", r.skipped) : "");
   }
   for (const PropertyReport& r : s.properties) {
     if (r.failure) out << "\n" << failure_text(r);

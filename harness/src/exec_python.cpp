@@ -135,10 +135,8 @@ class PythonExecutor final : public Executor {
     const detail::TempDir dir("run");
     {
       json doc = to_json(plan);
-      if (options.schedule.mode == ScheduleMode::pct) {
-        doc["schedule"] = schedule_json(options.schedule);
-        doc["schedule"]["cpu"] = pct_cpu();
-      }
+      if (options.schedule.mode != ScheduleMode::delays) doc["schedule"] = schedule_json(options.schedule);
+      if (options.schedule.mode == ScheduleMode::pct) doc["schedule"]["cpu"] = pct_cpu();
       std::ofstream(dir.path() / "plan.json") << doc.dump() << "\n";
     }
     detail::Group group(out);
@@ -188,6 +186,7 @@ class PythonExecutor final : public Executor {
         try {
           const json j = json::parse(line);
           if (j.contains("done")) done = true;
+          if (j.contains("iterations")) out.iteration_starts = j.at("iterations").get<std::vector<std::int64_t>>();
           if (j.contains("exitcode") && !j.at("exitcode").is_null())
             exits[j.at("process").get<std::uint32_t>()] = j.at("exitcode").get<int>();
         } catch (const std::exception&) {

@@ -121,6 +121,7 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
     ScenarioResult r = run_scenario(e, s, o);
     ++rep.scenarios;
     rep.iterations += r.iterations;
+    if (r.iterations > 0) rep.iteration_seconds += r.run_s;
     rep.processes += r.process_count;
     rep.scenario_seconds += r.total_s;
     if (r.verdict == ScenarioVerdict::unknown) {

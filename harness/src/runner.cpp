@@ -42,8 +42,12 @@ std::string crashes_of(const std::vector<ProcessReport>& processes, const Histor
 
 // Overlap mode: each iteration judged on its own. Fills `checked` from the first failing
 // iteration (its history replaces the whole run's) or from the last one when all passed.
+ScenarioResult judged(const Property& p, const Verdict& v, const History& history, Profile profile);
+
 ScenarioResult check_iterations(const Scenario& scenario, const Plan& plan, History& history,
                                 const std::vector<std::int64_t>& starts, Profile profile, ScenarioResult& result) {
+  const Property& property = property_named(scenario.property);
+  const auto check = property.checker(scenario.params, profile);
   std::stable_sort(history.ops.begin(), history.ops.end(),
                    [](const Op& a, const Op& b) { return a.invoke_ns < b.invoke_ns; });
   ScenarioResult first;
@@ -56,7 +60,7 @@ ScenarioResult check_iterations(const Scenario& scenario, const Plan& plan, Hist
     const std::int64_t end = i + 1 < starts.size() ? starts[i + 1] : INT64_MAX;
     for (; at < history.ops.size() && history.ops[at].invoke_ns < end; ++at) h.ops.push_back(history.ops[at]);
     if (i + 1 == starts.size()) h.dropped = history.dropped;
-    ScenarioResult r = check_history(scenario, h, profile);
+    ScenarioResult r = judged(property, check(h), h, profile);
     if (r.verdict == ScenarioVerdict::unknown) ++unknown;
     if (!is_failure(r.verdict)) continue;
     if (result.failed_iterations++ == 0) {
@@ -106,9 +110,14 @@ bool is_failure(ScenarioVerdict v) noexcept {
 
 ScenarioResult check_history(const Scenario& scenario, const History& history, Profile profile) {
   const Property& p = property_named(scenario.property);
+  return judged(p, p.check(scenario.params, history, profile), history, profile);
+}
+
+namespace {
+// The result of verdict `v` of property `p` on `history`.
+ScenarioResult judged(const Property& p, const Verdict& v, const History& history, Profile profile) {
   ScenarioResult r;
   r.profile = profile;
-  const Verdict v = p.check(scenario.params, history, profile);
   r.verdict = from_status(v.status);
   r.clause = v.clause;
   r.window = v.window;
@@ -122,6 +131,7 @@ ScenarioResult check_history(const Scenario& scenario, const History& history, P
   }
   return r;
 }
+}  // namespace
 
 ScenarioResult run_scenario(Executor& executor, const Scenario& scenario, const RunOptions& options) {
   const Property& property = property_named(scenario.property);

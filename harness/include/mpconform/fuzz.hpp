@@ -79,6 +79,7 @@ struct PropertyReport {
   /// Overlap mode: iterations run over all scenarios; scenarios skipped because their plan cannot
   /// be repeated (overlap_unsupported()); and, when no scenario could run, why.
   std::uint64_t iterations = 0;
+  double iteration_seconds = 0;  // the executions' run time (from the first release)
   std::uint64_t skipped = 0;
   std::string not_applicable;
 

@@ -10,6 +10,7 @@
 // Everything here is pure (no fork, no I/O): the runner (runner.hpp) asks a property for a
 // plan, an executor runs it, and the property checks the history.
 #include <cstdint>
+#include <functional>
 #include <random>
 #include <span>
 #include <string>
@@ -48,6 +49,10 @@ class Property {
   /// The property's checks on a history of its plan, judged by `profile`. Pure.
   [[nodiscard]] virtual Verdict check(const nlohmann::json& params, const History& history,
                                       Profile profile) const = 0;
+  /// check() with the params parsed once: overlap mode judges thousands of histories of one
+  /// scenario. The function refers to this property (registered properties live forever).
+  [[nodiscard]] virtual std::function<Verdict(const History&)> checker(const nlohmann::json& params,
+                                                                       Profile profile) const = 0;
 };
 
 /// Every registered property, in the order of properties/list.hpp.

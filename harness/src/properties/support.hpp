@@ -264,6 +264,10 @@ class TypedProperty : public Property {
   [[nodiscard]] Verdict check(const nlohmann::json& params, const History& h, Profile p) const final {
     return judge(parse(params), h, p);
   }
+  [[nodiscard]] std::function<Verdict(const History&)> checker(const nlohmann::json& params,
+                                                               Profile p) const final {
+    return [this, s = parse(params), p](const History& h) { return judge(s, h, p); };
+  }
 
  protected:
   /// A random scenario within the limits.

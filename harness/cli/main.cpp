@@ -39,6 +39,7 @@
 #include "mpconform/runner.hpp"
 #include "mpconform/scenario.hpp"
 #include "mpconform/tiers.hpp"
+#include "bench_bugs.hpp"
 #include "merge.hpp"
 #include "report.hpp"
 
@@ -268,10 +269,23 @@ int main(int argc, char** argv) {
   bool with_python = false, only_python = false;
   mutants->add_flag("--python", with_python, "also the Python mutants (props/pymutants, as python:MODULE)");
   mutants->add_flag("--python-only", only_python, "only the Python mutants");
-  std::string mmode_name = "delays";
+  std::string mmode_name;
   std::uint32_t mdepth = 2;
-  mutants->add_option("--mode", mmode_name, "delays (default), pct or overlap");
+  mutants->add_option("--mode", mmode_name,
+                      "delays, pct or overlap for every mutant (default: by its kind: order bugs pct, atomicity "
+                      "bugs overlap, the others delays)");
   mutants->add_option("--depth", mdepth, "pct: the bug depth d (1-4)")->check(CLI::Range(1, 4));
+
+  CLI::App* bench = app.add_subcommand(
+      "bench-bugs", "the bug benchmark: every built-in mutant under every schedule mode; time to catch, replays");
+  BenchOptions bo;
+  std::string bjson;
+  bench->add_option("--seconds", bo.seconds, "budget per mutant and mode (default 60)");
+  bench->add_option("--seed", bo.seed, "seed of the first scenario (default 1)");
+  bench->add_option("--replays", bo.replays, "re-runs of each failure (default 10)")->check(CLI::Range(0, 100));
+  bench->add_option("--mutant", bo.mutants, "only this mutant (repeatable; default: all)");
+  bench->add_option("--mode", bo.modes, "only this mode: delays, 'pct d=1'..'pct d=3', overlap (repeatable)");
+  bench->add_option("--json", bjson, "write the cells as JSON");
 
   try {
     app.parse(argc, argv);
@@ -294,7 +308,7 @@ int main(int argc, char** argv) {
   }
 
   try {
-    for (const std::string* out : {&json_path, &junit_path, &mjson, &mjunit}) prepare_output(*out);
+    for (const std::string* out : {&json_path, &junit_path, &mjson, &mjunit, &bjson}) prepare_output(*out);
     prepare_output(history_dir, true);
     if (backends->parsed()) {
       std::vector<BackendInfo> all = builtin_backends();
@@ -393,13 +407,32 @@ int main(int argc, char** argv) {
       return e.error.empty() && !e.hung ? 0 : 1;
     }
 
+    if (bench->parsed()) {
+      if (!(bo.seconds > 0)) throw Usage("--seconds must be > 0");
+      std::vector<BenchCell> cells;
+      try {
+        cells = bench_bugs(bo, std::cout);
+      } catch (const std::invalid_argument& e) {
+        throw Usage(e.what());
+      }
+      if (!bjson.empty()) write_file(bjson, bench_json(bo, cells).dump(2) + "\n");
+      return 0;
+    }
+
     if (mutants->parsed()) {
       if (!(per_mutant > 0)) throw Usage("--seconds-per-mutant must be > 0");
       const std::uint64_t seed = mseed.value_or(random_seed());
       std::vector<MutantReport> reports;
       std::cout << fmt::format("mpconform mutants: seed {}, at most {:.0f} s per mutant\n", seed, per_mutant);
       std::cout.flush();
-      const ScheduleMode mmode = usable_mode(parse_mode(mmode_name));
+      // The mode a mutant's kind of bug needs, unless the command line names one for all.
+      auto mode_for = [&](const BackendInfo& info) {
+        if (!mmode_name.empty()) return usable_mode(parse_mode(mmode_name));
+        if (info.kind == "order") return usable_mode(ScheduleMode::pct);
+        if (info.kind == "atomicity") return ScheduleMode::overlap;
+        return ScheduleMode::delays;
+      };
+      if (!mmode_name.empty()) (void)parse_mode(mmode_name);
       std::vector<BackendInfo> list;
       if (!only_python)
         for (const BackendInfo& info : builtin_backends())
@@ -414,7 +447,7 @@ int main(int argc, char** argv) {
         o.backend_spec = info.name;
         o.confirm_reruns = 0;
         o.shrink = false;
-        o.mode = mmode;
+        o.mode = mode_for(info);
         o.depth = mdepth;
         PropertyReport r = fuzz_property(*e, info.caught_by, o);
         MutantReport m{info, std::move(r)};

@@ -213,12 +213,12 @@ void print_suite_footer(std::ostream& out, const SuiteReport& s) {
 void print_mutant_line(std::ostream& out, const MutantReport& m) {
   const PropertyReport& r = m.report;
   if (r.failure)
-    out << fmt::format("{:<41} {:<9} caught   {:>7.2f} s  {:>4} scenarios  {} {}\n", m.info.name,
-                       r.property, r.failure->time_to_catch_s, r.scenarios,
+    out << fmt::format("{:<41} {:<9} {:<7} caught   {:>7.2f} s  {:>4} scenarios  {} {}\n", m.info.name,
+                       r.property, to_string(r.mode), r.failure->time_to_catch_s, r.scenarios,
                        to_string(r.failure->result.verdict), r.failure->result.clause);
   else
-    out << fmt::format("{:<41} {:<9} SURVIVED {:>7.2f} s  {:>4} scenarios\n", m.info.name, r.property,
-                       r.seconds, r.scenarios);
+    out << fmt::format("{:<41} {:<9} {:<7} SURVIVED {:>7.2f} s  {:>4} scenarios\n", m.info.name, r.property,
+                       to_string(r.mode), r.seconds, r.scenarios);
 }
 
 void print_mutant_summary(std::ostream& out, const std::vector<MutantReport>& ms) {
@@ -292,6 +292,8 @@ nlohmann::json mutants_json(const std::vector<MutantReport>& ms, std::uint64_t s
     nlohmann::json j{{"mutant", m.info.name},
                      {"description", m.info.description},
                      {"property", m.info.caught_by},
+                     {"kind", m.info.kind},
+                     {"mode", to_string(m.report.mode)},
                      {"caught", m.report.failure.has_value()},
                      {"scenarios", m.report.scenarios}};
     if (m.report.failure) {

@@ -65,7 +65,7 @@ bool looks_like_path(std::string_view spec) {
 
 std::vector<BackendInfo> builtin_backends() {
   std::vector<BackendInfo> out;
-  out.push_back({"reference", "mpref, the reference implementation (the default)", false, ""});
+  out.push_back({"reference", "mpref, the reference implementation (the default)", false, "", ""});
   for (BackendInfo& m : engine::mutant_infos()) {
     m.name = "mutant:" + m.name;
     out.push_back(std::move(m));

@@ -507,7 +507,7 @@ const Entry kMutants[] = {
 
 std::vector<BackendInfo> mutant_infos() {
   std::vector<BackendInfo> out;
-  for (const Entry& e : kMutants) out.push_back({e.name, e.description, true, e.caught_by});
+  for (const Entry& e : kMutants) out.push_back({e.name, e.description, true, e.caught_by, ""});
   return out;
 }
 

@@ -241,6 +241,10 @@ struct BackendInfo {
   bool mutant = false;
   /// For a mutant: the property expected to catch it (a property name, see scenario.hpp).
   std::string caught_by;
+  /// For a mutant, the kind of bug: "order" (shows when two operations run in one particular
+  /// order), "atomicity" (when two operations overlap within microseconds), or "control" (easy:
+  /// shows in most runs). `mpconform mutants` runs each in the mode that suits its kind.
+  std::string kind;
 };
 
 /// Every built-in backend: "reference" first, then every "mutant:<name>".

@@ -27,6 +27,15 @@ and at change point i drops to priority i + 1; the plan's delays, holds, pauses 
 are not slept. The executor itself stays at normal priority on any CPU. Mode "delays" (or no
 schedule): as without one.
 
+{"schedule": {"mode": "overlap", "iterations": N, "seconds": S, "max_offset_ns": X,
+"offset_seed": Y}} (jcstress-style overlap stress; parse_overlap, run_overlap_leader,
+run_overlap_actor): the phase-0 processes (the actors) are forked once and run their steps once
+per iteration, released together by the leader (the lowest actor index), each after its start
+offset overlap_offset(Y, i, index, X); the steps of the phases >= 1 (the arbiters) run in the
+leader after every actor finished the iteration, recorded as their own process (the leader's
+pid); the leader resets values and ticket files and re-runs the setup before each iteration, and
+appends {"iterations": [start_0, ...]} to exec.jsonl. Delays are not slept, as under PCT.
+
 Exit codes: 0 the plan ran (whatever the implementation did); 2 the plan was refused (one line
 on stderr naming the field), the module could not be imported or lacks an API (error.json); 3 a
 setup step raised something unexpected (its note is in p<setup_process>.jsonl; nothing forked).
@@ -336,23 +345,58 @@ def default_pct_cpu():
     return n - 1 if n > 1 else 0
 
 
+class Overlap:
+    """A plan's `schedule` member in mode overlap: how many iterations, for how long at most, and
+    the actors' start offsets (overlap_offset)."""
+    __slots__ = ("iterations", "seconds", "max_offset_ns", "offset_seed")
+
+
+PCT_FIELDS = ("priorities", "change_points", "cpu")
+OVERLAP_FIELDS = ("iterations", "seconds", "max_offset_ns", "offset_seed")
+MAX_ITERATIONS = 1_000_000
+MAX_OVERLAP_SECONDS = 60
+MAX_OFFSET_NS = 1_000_000
+U64 = (1 << 64) - 1
+# What cannot be repeated on the same objects: it ends a process, a pipe end or a child for good.
+OVERLAP_INELIGIBLE = frozenset(("start_children", "observe", "timed_process_join",
+                                "exit_handling", "close"))
+
+
+def _only_for(v, fields, owner):
+    for k in fields:
+        if k in v:
+            raise PlanError(f"schedule.{k}: only for mode {owner}")
+
+
 def parse_schedule(v, procs):
-    """The `schedule` member: None for mode delays (today's behaviour), else a Schedule.
+    """The `schedule` member: None for mode delays (today's behaviour), a Schedule for pct, an
+    Overlap for overlap.
 
     {"mode": "pct", "priorities": [p0, p1, ...], "change_points": [c1, ...], "cpu": N}:
     priorities[i] is plan process i's SCHED_FIFO priority (distinct, len(change_points) + 1..98:
     1..len(change_points) are the change points'), change_points are call counts (1-based,
     ascending; equal ones may repeat, as drawn), cpu the CPU every process is pinned to (default
-    the last online one, as the C++ pct_cpu())."""
-    _dict(v, "schedule", ("mode", "priorities", "change_points", "cpu"))
+    the last online one, as the C++ pct_cpu()).
+
+    {"mode": "overlap", "iterations": N, "seconds": S, "max_offset_ns": X, "offset_seed": Y}:
+    iterations 1..1000000 (default 1000), seconds > 0 and at most 60 (default 1), max_offset_ns
+    0..1000000 and offset_seed 0..2^64-1 (default 0), the defaults plan.cpp's
+    schedule_from_plan_json; see run_overlap_leader. Only a plan that can be repeated on the same
+    objects: no start_children, observe, timed_process_join, exit_handling or close step, no
+    close_first, and at least one phase-0 process."""
+    _dict(v, "schedule", ("mode",) + PCT_FIELDS + OVERLAP_FIELDS)
     mode = v.get("mode", "delays")
-    if mode not in ("delays", "pct"):
-        raise PlanError(f"schedule.mode: must be \"pct\" or \"delays\", not {json.dumps(mode)}")
+    if mode not in ("delays", "pct", "overlap"):
+        raise PlanError(f"schedule.mode: must be \"delays\", \"pct\" or \"overlap\", not "
+                        f"{json.dumps(mode)}")
+    if mode != "pct":
+        _only_for(v, PCT_FIELDS, "pct")
+    if mode != "overlap":
+        _only_for(v, OVERLAP_FIELDS, "overlap")
     if mode == "delays":
-        for k in ("priorities", "change_points", "cpu"):
-            if k in v:
-                raise PlanError(f"schedule.{k}: only for mode pct")
         return None
+    if mode == "overlap":
+        return parse_overlap(v, procs)
     sch = Schedule()
     sch.change_points = [
         _int(c, f"schedule.change_points[{i}]", 1, 1 << 40)
@@ -385,6 +429,46 @@ def parse_schedule(v, procs):
     # change points the last one, as setting each in turn would leave it)
     sch.drops = {c: i + 1 for i, c in enumerate(sch.change_points)}
     return sch
+
+
+def parse_overlap(v, procs):
+    ov = Overlap()
+    ov.iterations = _int(v.get("iterations", 1000), "schedule.iterations", 1, MAX_ITERATIONS)
+    seconds = v.get("seconds", 1.0)
+    if type(seconds) not in (int, float) or not _finite(seconds):
+        raise PlanError("schedule.seconds: must be a number of seconds")
+    if not 0 < seconds <= MAX_OVERLAP_SECONDS:
+        raise PlanError(f"schedule.seconds: is {seconds}, expected more than 0 and at most "
+                        f"{MAX_OVERLAP_SECONDS}")
+    ov.seconds = float(seconds)
+    ov.max_offset_ns = _int(v.get("max_offset_ns", 0), "schedule.max_offset_ns", 0,
+                            MAX_OFFSET_NS)
+    ov.offset_seed = _int(v.get("offset_seed", 0), "schedule.offset_seed", 0, U64)
+    for k, pr in enumerate(procs):
+        if pr.close_first:
+            raise PlanError(f"schedule.mode: overlap cannot run a plan with close_first "
+                            f"(processes[{k}].close_first)")
+        for s in pr.steps:
+            if s.op in OVERLAP_INELIGIBLE:
+                raise PlanError(f"schedule.mode: overlap cannot run a plan with {s.op} "
+                                f"({s.path})")
+    if not any(pr.phase == 0 for pr in procs):
+        raise PlanError("schedule.mode: overlap needs a phase-0 process (the actors)")
+    return ov
+
+
+def splitmix64(z):
+    """The splitmix64 finalizer (all arithmetic mod 2^64)."""
+    z = (z + 0x9E3779B97F4A7C15) & U64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & U64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & U64
+    return z ^ (z >> 31)
+
+
+def overlap_offset(seed, iteration, index, max_offset_ns):
+    """The start offset (ns) of plan process `index` in iteration `iteration` (0-based):
+    mix(seed ^ mix(iteration * 64 + index)) % (max_offset_ns + 1), mod 2^64 throughout."""
+    return splitmix64(seed ^ splitmix64((iteration * 64 + index) & U64)) % (max_offset_ns + 1)
 
 
 def parse_plan(doc):
@@ -643,18 +727,18 @@ def sleep_us(us):
 
 
 class Backoff:
-    """Between retries of a call that did not wait: 100 us doubling to 2 ms."""
-    __slots__ = ("us",)
+    """Between retries of a call that did not wait: `first` us (100; overlap 5) doubling to 2 ms."""
+    __slots__ = ("us", "first")
 
-    def __init__(self):
-        self.us = 100
+    def __init__(self, first=100):
+        self.us = self.first = first
 
     def pause(self):
         time.sleep(self.us / 1e6)
         self.us = min(self.us * 2, 2000)
 
     def reset(self):
-        self.us = 100
+        self.us = self.first
 
 
 def read_until_eof(fd, timeout, also=None):
@@ -780,6 +864,14 @@ class World:
         self.util = None         # module.util, resolved when a plan has exit_handling
         self.schedule = None     # a Schedule under PCT, None for delays
         self.counter = None      # the run's CallCounter under PCT (made before any fork)
+        # overlap (see run_overlap_leader): made before any fork
+        self.overlap = None      # the Overlap schedule, or None
+        self.leader = None       # the leader's process index (the lowest phase-0 one)
+        self.arbiters = ()       # the processes of phase >= 1, run by the leader
+        self.setup, self.setup_process = (), 0
+        self.go = {}             # actor index (not the leader) -> its go Tokens
+        self.done = None         # Tokens: one per actor (not the leader) and iteration
+        self.shared = None       # OVERLAP_SHARED bytes: quit, stopping, the iteration
 
     # ---- objects -----------------------------------------------------------------------------
 
@@ -856,6 +948,58 @@ class World:
             os.close(self.watching_w)
             self.watching_w = None
 
+    def open_overlap(self, overlap, procs, setup, setup_process):
+        """What an overlap run's processes share, made before anything forks."""
+        import mmap
+        self.overlap = overlap
+        actors = sorted(p.index for p in procs if p.phase == 0)
+        self.leader = actors[0]
+        self.arbiters = sorted((p for p in procs if p.phase), key=lambda p: p.phase)  # stable
+        self.setup, self.setup_process = setup, setup_process
+        self.go = {i: Tokens(semaphore=True) for i in actors[1:]}
+        self.done = Tokens(semaphore=False)
+        self.shared = mmap.mmap(-1, OVERLAP_SHARED)  # MAP_SHARED | MAP_ANONYMOUS, zero-filled
+
+
+class Tokens:
+    """Tokens passed between an overlap run's processes: an eventfd (EFD_NONBLOCK; EFD_SEMAPHORE
+    for a go, where there is never more than one), or a non-blocking pipe where there is no
+    eventfd; made before fork. post(n) adds n tokens; take(n, timeout) takes up to n, blocking in
+    select at most `timeout` s in all, and says how many it took."""
+    __slots__ = ("r", "w", "eventfd")
+
+    def __init__(self, semaphore):
+        self.eventfd = hasattr(os, "eventfd")
+        if self.eventfd:
+            flags = os.EFD_CLOEXEC | os.EFD_NONBLOCK | (os.EFD_SEMAPHORE if semaphore else 0)
+            self.r = self.w = os.eventfd(0, flags)
+        else:
+            self.r, self.w = os.pipe()
+            os.set_blocking(self.r, False)
+
+    def post(self, n):
+        if self.eventfd:
+            os.eventfd_write(self.w, n)
+        else:
+            os.write(self.w, b"t" * n)
+
+    def take(self, n, timeout):
+        got = 0
+        deadline = None
+        while got < n:
+            try:
+                got += os.eventfd_read(self.r) if self.eventfd else len(os.read(self.r, n - got))
+                continue
+            except BlockingIOError:
+                pass
+            if deadline is None:
+                deadline = monotonic() + timeout
+            left = deadline - monotonic()
+            if left <= 0:
+                break
+            _select([self.r], [], [], left)
+        return got
+
 
 # =============================================================================================
 # Running steps
@@ -868,10 +1012,11 @@ def _no_sleep(us):
 class Runner:
     """Runs one process's steps with its Log."""
 
-    def __init__(self, world, log, index, delays=True):
+    def __init__(self, world, log, index, delays=True, backoff_us=100):
         self.w = world
         self.log = log
         self.index = index
+        self.backoff_us = backoff_us  # the first pause between retries (overlap: 5, as C++)
         self.kids = []  # (index, Process) started by start_children (kept until exit)
         # The plan's timed sleeps (delay_us, hold_us, task_pause_us, sleep steps). Not under PCT:
         # a timer would decide the order instead of the priorities, and a replay would not repeat
@@ -1047,7 +1192,7 @@ class Runner:
         block, timeout = s.block, s.timeout
         tout = tjson(block, timeout)
         last = monotonic()
-        backoff = Backoff()
+        backoff = Backoff(self.backoff_us)
         while not self.void("put", rec, lambda: q.put(item, block, timeout), ("Full",), tag, tout):
             if not s.retry_full:
                 return
@@ -1148,7 +1293,7 @@ class Runner:
         patience = self.w.timing["patience"]
         got = 0
         last = monotonic()
-        backoff = Backoff()
+        backoff = Backoff(self.backoff_us)
         k = 0
         while got < s.quota:
             a = gets[k % len(gets)]
@@ -1408,6 +1553,183 @@ def enter_pct(sch, index):
     return None
 
 
+# An overlap run's shared memory: byte 0 `quit` (the leader to the actors: leave the loop when
+# woken), byte 1 `stopping` (an actor to the leader: end the loop after this iteration), then the
+# number of the iteration being released (a native uint64).
+OVERLAP_SHARED = 16
+QUIT, STOPPING, ITERATION = 0, 1, 8
+OVERLAP_BACKOFF_US = 5  # the first pause between retries in overlap mode (the C++ executor's)
+
+
+def spin_for(ns):
+    """A start offset, from the moment the process was released: the only busy wait (at most
+    max_offset_ns, 1 ms)."""
+    if ns:
+        until = monotonic_ns() + ns
+        while monotonic_ns() < until:
+            pass
+
+
+def run_steps(runner, steps):
+    """Runs steps; None when they all ran, else the Stop that ended them (an exception outside
+    any call becomes one, with exit code 3, as in plan_process_main)."""
+    try:
+        runner.run(steps)
+    except Stop as stop:
+        return stop
+    except Exception as e:  # noqa: BLE001 - outside any call: the same rule as plan_process_main
+        return Stop(f"{type(e).__name__}: {e}", EXIT_STEP_FAILED)
+    return None
+
+
+def overlap_runner(w, index, log=None):
+    """A Runner for overlap mode: no delays slept, 5 us first backoff; its own file unless
+    `log`."""
+    return Runner(w, log or Log(w.out, index), index, delays=False, backoff_us=OVERLAP_BACKOFF_US)
+
+
+def run_overlap_leader(w, proc, runner):
+    """Overlap: the leader (the actor with the lowest index). Iteration i (0-based) runs while
+    i < `iterations` and, from the second on, no more than `seconds` have passed since the loop
+    began (the C++ run_overlap's test):
+
+      1. start_i = monotonic_ns(), kept for the {"iterations": [...]} line;
+      2. restores each value to its `initial` (v.value = initial) and each ticket file's count
+         (not recorded);
+      3. runs the plan's setup steps, recorded as setup_process (with the leader's pid);
+      4. writes i to the shared memory, posts one go token to each other actor;
+      5. spins overlap_offset(seed, i, own index) ns, runs its own steps;
+      6. takes one done token from each other actor (at most `wait` s in all);
+      7. runs the arbiters' steps (processes of phase >= 1, by phase, in plan order), each
+         recorded as its own process (with the leader's pid).
+
+    Steps that end with a Stop of exit code 0 (`put` Full past the patience, `send`
+    BrokenPipeError) end only that process's steps of this iteration, as in the C++ executor;
+    the first such note is written when the loop ends, unless that process's file got the note
+    of something that ended the loop (at most one note a file). A Stop with a non-zero code (an
+    unexpected error) ends the loop: the leader's own or an arbiter's after this iteration's
+    step 7, an actor's too (it sets `stopping`), the setup's before step 4. Done tokens that do
+    not all come within `wait` end it at once (a note, exit code 3; no step 7). Then sets
+    `quit`, posts one go token to each other actor, appends {"iterations": [start_0, ...]} to
+    exec.jsonl and returns the exit code: the first non-zero code of its own, the setup's or an
+    arbiter's Stop, else 0."""
+    import struct
+    ov = w.overlap
+    wait = w.timing["wait"]
+    shared, done = w.shared, w.done
+    go = [w.go[i] for i in sorted(w.go)]
+    others = len(go)
+    setup = overlap_runner(w, w.setup_process) if w.setup else None
+    arbiters = [(p, overlap_runner(w, p.index)) for p in w.arbiters]
+    stores = [(i, o.initial) for i, o in enumerate(w.plan_objects) if o.type in STORES]
+    seed, spread, me = ov.offset_seed, ov.max_offset_ns, proc.index
+    budget = int(ov.seconds * 1e9)
+    pack = struct.Struct("=Q").pack_into
+    noted = set()
+    later = {}  # index -> (log, the first note of a Stop of exit code 0), written at the end
+    state = {"code": 0}
+
+    def ended(r, stop):
+        """A Stop of r's steps; True when it ends the loop."""
+        if not stop.code:
+            if stop.note:
+                later.setdefault(r.index, (r.log, stop.note))
+            return False
+        if stop.note and r.index not in noted:
+            noted.add(r.index)
+            r.log.note(stop.note)
+        state["code"] = state["code"] or stop.code
+        return True
+
+    starts = []
+    over = False
+    began = monotonic_ns()
+    for i in range(ov.iterations):
+        if i and monotonic_ns() - began > budget:
+            break
+        starts.append(monotonic_ns())
+        try:
+            for obj, initial in stores:
+                runner.write_store(obj, initial)
+        except Exception as e:  # noqa: BLE001 - the module's value setter: the leader stops
+            ended(runner, Stop(f"overlap: restoring the initial state: {type(e).__name__}: {e}",
+                               EXIT_STEP_FAILED))
+            break
+        if setup is not None:
+            stop = run_steps(setup, w.setup)
+            if stop is not None and ended(setup, stop):
+                break
+        pack(shared, ITERATION, i)
+        for t in go:
+            t.post(1)
+        spin_for(overlap_offset(seed, i, me, spread))
+        stop = run_steps(runner, proc.steps)
+        if stop is not None:
+            over |= ended(runner, stop)
+        got = done.take(others, wait)
+        if got < others:
+            ended(runner, Stop(f"overlap: iteration {i}: {others - got} of {others} actors did "
+                               f"not finish within {wait:g} s", EXIT_STEP_FAILED))
+            break
+        for p, r in arbiters:
+            stop = run_steps(r, p.steps)
+            if stop is not None:
+                over |= ended(r, stop)
+        if over or shared[STOPPING]:
+            break
+    shared[QUIT] = 1
+    for t in go:
+        t.post(1)
+    for index, (log, note) in later.items():
+        if index not in noted:
+            log.note(note)
+    fd = os.open(f"{w.out}/exec.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+    try:
+        os.write(fd, (json.dumps({"iterations": starts}) + "\n").encode())
+    finally:
+        os.close(fd)
+    return state["code"]
+
+
+def run_overlap_actor(w, proc, runner):
+    """Overlap: an actor other than the leader. Waits for a go token (at most `wait` s: else the
+    note "overlap: iteration i was not released within W s", `stopping` set, exit code 3);
+    leaves the loop when `quit` is set (exit code 0); else reads the iteration i, spins
+    overlap_offset(seed, i, own index) ns, runs its steps and posts a done token. A Stop of exit
+    code 0 ends only this iteration's steps (the first one's note is written when the process
+    leaves the loop with exit code 0); another is noted, sets `stopping`, posts the done token
+    and ends the process with its code."""
+    import struct
+    ov = w.overlap
+    wait = w.timing["wait"]
+    shared, done, go, log = w.shared, w.done, w.go[proc.index], runner.log
+    seed, spread, me = ov.offset_seed, ov.max_offset_ns, proc.index
+    unpack = struct.Struct("=Q").unpack_from
+    later = None  # the first note of a Stop of exit code 0
+    i = -1
+    while True:
+        if not go.take(1, wait):
+            log.note(f"overlap: iteration {i + 1} was not released within {wait:g} s")
+            shared[STOPPING] = 1
+            return EXIT_STEP_FAILED
+        if shared[QUIT]:
+            if later:
+                log.note(later)
+            return 0
+        i = unpack(shared, ITERATION)[0]
+        spin_for(overlap_offset(seed, i, me, spread))
+        stop = run_steps(runner, proc.steps)
+        if stop is not None:
+            if stop.code:
+                if stop.note:
+                    log.note(stop.note)
+                shared[STOPPING] = 1
+                done.post(1)
+                return stop.code
+            later = later or stop.note
+        done.post(1)
+
+
 def plan_process_main(w, proc, gate_r):
     """A plan process: dies with the executor, enters the PCT schedule (if any), closes what it
     must, waits at the gate, runs."""
@@ -1428,7 +1750,8 @@ def plan_process_main(w, proc, gate_r):
         if index != proc.index:
             os.close(r)
     log = Log(w.out, proc.index, pct=w.counter)
-    runner = Runner(w, log, proc.index, delays=w.schedule is None)
+    runner = (Runner(w, log, proc.index, delays=w.schedule is None) if w.overlap is None
+              else overlap_runner(w, proc.index, log))
     try:
         for o, end in proc.close_first:
             w.objs[o][end].close()
@@ -1437,6 +1760,12 @@ def plan_process_main(w, proc, gate_r):
         sys.exit(EXIT_STEP_FAILED)
     read_until_eof(gate_r, w.timing["wait"])
     os.close(gate_r)
+    if w.overlap is not None:
+        body = run_overlap_leader if proc.index == w.leader else run_overlap_actor
+        code = body(w, proc, runner)
+        if code:
+            sys.exit(code)
+        return
     try:
         runner.run(proc.steps)
     except Stop as stop:
@@ -1597,7 +1926,7 @@ def main(argv):
 
     module, ctx = load_module(args["module"], out)
     w = World(args["module"], module, ctx, out, timing, objects)
-    if schedule is not None:
+    if isinstance(schedule, Schedule):  # (overlap: made with the channels, before any fork)
         # PCT: the executor itself stays as it is (normal priority, any CPU); each plan process
         # enters the schedule itself, right after it starts (plan_process_main). The counter is
         # made here, before anything forks.
@@ -1635,8 +1964,9 @@ def main(argv):
         os.write(exec_fd, (json.dumps(d) + "\n").encode())
 
     # ---- setup, in the executor's own process (setup_process means nothing without setup:
-    # plan.cpp leaves it out, and its default 0 may be a plan process) ----
-    if setup:
+    # plan.cpp leaves it out, and its default 0 may be a plan process); overlap: the leader runs
+    # it, each iteration ----
+    if setup and not isinstance(schedule, Overlap):
         setup_log = Log(out, setup_process)
         try:
             Runner(w, setup_log, setup_process).run(setup)
@@ -1650,12 +1980,15 @@ def main(argv):
 
     # ---- the processes, phase by phase ----
     w.open_channels(procs)
+    if isinstance(schedule, Overlap):
+        w.open_overlap(schedule, procs, setup, setup_process)
     observers_left = sum(1 for p in procs if p.observer)
     if observers_left == 0:
         w.close_watching_w()
     Process = w.factory("Process")
     parent = os.getppid()
-    phases = sorted({p.phase for p in procs})
+    # overlap: only phase 0 (the actors) is forked; the leader runs the other phases' steps
+    phases = [0] if w.overlap is not None else sorted({p.phase for p in procs})
     started = []
     try:
         for k, phase in enumerate(phases):

@@ -9,7 +9,10 @@ gives info + note + exit code 3; the ticket file is gone; billiard and multiproc
 10-process plan; a mutant's lost item shows in the history. PCT schedules (the plan's `schedule`
 member): every plan process pinned at its SCHED_FIFO priority, change points, an exact shared call
 counter, delays not slept, malformed schedules refused, nothing left at real-time priority, and a
-run through `mpconform exec` (skipped where SCHED_FIFO is not permitted).
+run through `mpconform exec` (skipped where SCHED_FIFO is not permitted). Overlap schedules: the
+phase-0 actors forked once and run many iterations, the arbiters (phase >= 1) in the leader, the
+iterations line and every op inside its iteration, values and ticket files reset and setup re-run
+each iteration, the seconds budget, the start offsets, bounded waits, refused schedules and plans.
 
 MPCONFORM_PY_EXECUTOR=/path/to/other_exec.py runs the same tests against another executor (a
 deliberately broken copy must make them fail).
@@ -68,6 +71,10 @@ class Run:
         self.exec = []
         if (out / "exec.jsonl").exists():
             self.exec = [json.loads(x) for x in (out / "exec.jsonl").read_text().splitlines()]
+        # overlap: the leader's {"iterations": [start_0, ...]} (at most one line)
+        starts = [x for x in self.exec if "iterations" in x]
+        assert len(starts) <= 1 and all(set(x) == {"iterations"} for x in starts), starts
+        self.iterations = starts[0]["iterations"] if starts else None
 
     def _read(self, f: Path):
         lines = [json.loads(x) for x in f.read_text().splitlines()]
@@ -116,6 +123,8 @@ class Run:
         assert self.exec and self.exec[-1] == {"done": True}, self.exec
         codes = {}
         for line in self.exec[:-1]:
+            if "iterations" in line:
+                continue
             assert set(line) == {"process", "pid", "exitcode"}, line
             codes[line["process"]] = line["exitcode"]
         return codes
@@ -1298,3 +1307,358 @@ def test_pct_through_the_harness(tmp_path, fifo):
     p0 = [o for o in ops if o["process"] == 0]
     assert len(p0) >= len(plan["processes"][0]["steps"])
     assert (p0[-1]["return"] - p0[0]["invoke"]) / 1e9 < 0.3, "the plan's delays were slept"
+
+
+# --------------------------------------------------------------------------------------------
+# overlap schedules (INTERPRETING.md, "The document": `schedule` mode overlap): the phase-0
+# actors are forked once and run their steps once per iteration, released together; the phase >= 1
+# steps (the arbiters) run in the leader after each iteration; exec.jsonl gets the iterations'
+# start times
+
+def overlap_plan(objects, processes, iterations=200, seconds=20, max_offset_ns=0, offset_seed=0,
+                 **kw):
+    plan = plan_of(objects, processes, **kw)
+    plan["schedule"] = {"mode": "overlap", "iterations": iterations, "seconds": seconds,
+                        "max_offset_ns": max_offset_ns, "offset_seed": offset_seed}
+    return plan
+
+
+def per_iteration(run):
+    """{iteration: {process: [ops]}}, each op placed by its invoke among the iterations' starts;
+    asserts the starts increase and that every op lies inside its iteration (invoke >= start_i,
+    returned before start_{i+1})."""
+    starts = run.iterations
+    assert starts, run.exec
+    assert all(a < b for a, b in zip(starts, starts[1:])), "starts must increase"
+    out = {i: {} for i in range(len(starts))}
+    for p in sorted(run.ops):
+        for o in run.of(p):
+            i = bisect.bisect_right(starts, o["invoke"]) - 1
+            assert i >= 0, f"an op of process {p} before the first start: {o}"
+            assert o["ret"] is not None, o
+            if i + 1 < len(starts):
+                assert o["ret"] < starts[i + 1], f"op of process {p} crosses start {i + 1}: {o}"
+            out[i].setdefault(p, []).append(o)
+    return out
+
+
+def overlap_queue_plan(**kw):
+    """The 2-process queue plan: a producer putting 2 items, a consumer consuming 2, a phase-1
+    drainer."""
+    return overlap_plan(
+        [{"type": "queue"}],
+        [proc(0, [{"op": "put", "obj": 0, "item": tag(0, s)} for s in range(2)], role="producer"),
+         proc(1, [{"op": "consume", "obj": 0, "quota": 2,
+                   "gets": [{"block": True, "timeout": 1.0}]}], role="consumer"),
+         proc(2, [{"op": "drain", "obj": 0, "limit": 8}], phase=1, role="drainer")], **kw)
+
+
+@pytest.mark.timeout(60)
+def test_overlap_queue_plan(tmp_path, impl):
+    """200 iterations of a producer and a consumer, released together with offsets, the drainer
+    in the leader after each; the actors are forked once (distinct pids, one per phase-0
+    process, the only exit code lines), the drainer recorded under its own index with the
+    leader's pid."""
+    run = execute(tmp_path, impl, overlap_queue_plan(max_offset_ns=20_000, offset_seed=7))
+    assert_ran(run, {0: 0, 1: 0})  # the actors; the drainer is no process of its own
+    assert all(run.notes[p] is None for p in (0, 1, 2)), run.notes
+    assert len(run.iterations) == 200
+    its = per_iteration(run)
+    for i, ops in its.items():
+        assert set(ops) == {0, 1, 2}, (i, ops.keys())
+        assert [(o["op"], o["outcome"], o["value"]) for o in ops[0]] == [
+            ("put", "ok", tag(0, 0)), ("put", "ok", tag(0, 1))], i
+        assert sorted((o["op"], o["outcome"], o["value"]) for o in ops[1]) == [
+            ("get", "ok", tag(0, 0)), ("get", "ok", tag(0, 1))], i
+        drain = ops[2]
+        assert [(o["outcome"], o["error"], o["timeout"]) for o in drain] == [
+            ("fail", "Empty", 0), ("fail", "Empty", TIMING["settle"])], i
+        # the arbiter runs after every actor finished this iteration's steps
+        assert drain[0]["invoke"] > max(o["ret"] for p in (0, 1) for o in ops[p]), i
+    # forked once: one pid per phase-0 process, the drainer's is the leader's
+    pids = {i: h["pid"] for i, h in run.headers.items()}
+    assert pids[0] != pids[1] and pids[2] == pids[0]
+    assert {x["pid"] for x in run.exec if "pid" in x} == {pids[0], pids[1]}
+    assert set(run.headers) == {0, 1, 2}
+    assert_clean(run.out)
+
+
+@pytest.mark.timeout(60)
+def test_overlap_resets_values_and_tickets(tmp_path, impl):
+    """Each iteration starts from the objects' initial state: the value back at `initial` and the
+    ticket file at its count (not recorded), then setup re-run (its read sees `initial`, recorded
+    as setup_process inside the iteration); four increments end at initial + 4 and two buyers
+    sell the two tickets, every iteration."""
+    inc = {"op": "increment", "obj": 0, "hold_us": 100_000}  # not slept: overlap
+    buy = {"op": "buy", "obj": 2, "store": 1, "attempts": 1}
+    plan = overlap_plan(
+        [{"type": "value", "initial": 5}, {"type": "ticket_file", "initial": 2}, {"type": "lock"}],
+        [proc(0, [inc, inc, buy]), proc(1, [inc, inc, buy]),
+         proc(2, [{"op": "read", "obj": 0}, {"op": "read", "obj": 1}], phase=1)],
+        iterations=100, setup=[{"op": "read", "obj": 0}, {"op": "read", "obj": 1}],
+        setup_process=3)
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0})
+    assert run.headers[3]["pid"] == run.headers[2]["pid"] == run.headers[0]["pid"]
+    its = per_iteration(run)
+    assert len(its) == 100
+    for i, ops in its.items():
+        assert [(o["op"], o["obj"], o["value"]) for o in ops[3]] == [
+            ("read", 0, 5), ("read", 1, 2)], i
+        incs = [o for p in (0, 1) for o in ops[p] if o["op"] == "increment"]
+        assert sorted(o["value"] for o in incs) == [6, 7, 8, 9], i
+        buys = [o for p in (0, 1) for o in ops[p] if o["op"] == "buy"]
+        assert sorted((o["outcome"], o["value"]) for o in buys) == [("ok", 1), ("ok", 2)], i
+        assert [(o["op"], o["obj"], o["value"]) for o in ops[2]] == [
+            ("read", 0, 9), ("read", 1, 0)], i
+    span = (run.all()[-1]["ret"] - run.iterations[0]) / 1e9
+    assert span < 5, f"the holds were slept: {span:.2f} s"
+
+
+@pytest.mark.timeout(60)
+def test_overlap_seconds_budget(tmp_path):
+    """No iteration is released after `seconds`: 1000000 iterations asked, 0.3 s given."""
+    t0 = time.monotonic()
+    run = execute(tmp_path, "multiprocessing",
+                  overlap_queue_plan(iterations=1_000_000, seconds=0.3))
+    took = time.monotonic() - t0
+    assert_ran(run, {0: 0, 1: 0})
+    starts = run.iterations
+    assert 10 <= len(starts) < 1_000_000
+    assert (starts[-1] - starts[0]) / 1e9 < 0.3 + 0.001, "an iteration started after the budget"
+    assert (max(o["ret"] for o in run.all()) - starts[0]) / 1e9 < 0.3 + 0.2
+    assert took < 3.0, f"the run took {took:.2f} s"
+    per_iteration(run)
+
+
+M64 = (1 << 64) - 1
+
+
+def _mix(z):
+    z = (z + 0x9E3779B97F4A7C15) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def _offset(seed, i, p, max_offset_ns):
+    return _mix(seed ^ _mix((i * 64 + p) & M64)) % (max_offset_ns + 1)
+
+
+# (seed, iteration, process, max_offset_ns) -> offset, computed once by hand with the formula
+OFFSETS = [((0, 0, 0, 1_000_000), 733173), ((0, 0, 1, 1_000_000), 450200),
+           ((0, 1, 0, 1_000_000), 674323), ((12345, 7, 3, 50_000), 15654),
+           ((M64, 999_999, 31, 1_000_000), 378315), ((42, 3, 2, 0), 0)]
+
+
+def test_overlap_offset_function():
+    """mix is splitmix64's finalizer (its published first output for seed 0); the executor's
+    offsets are the formula's."""
+    assert _mix(0) == 0xE220A8397B1DCDAF
+    for args, want in OFFSETS:
+        assert _offset(*args) == want, args
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mpconform_exec_under_test", EXECUTOR)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    for args, want in OFFSETS:
+        assert mod.overlap_offset(*args) == want, args
+
+
+@pytest.mark.timeout(60)
+def test_overlap_actors_wait_their_offsets(tmp_path, impl):
+    """Each actor's first call of iteration i starts no earlier than start_i + its offset (the
+    leader's too), so the mean lag is at least the mean offset."""
+    seed, spread = 12345, 1_000_000
+    plan = overlap_plan([{"type": "queue"}],
+                        [proc(p, [{"op": "qsize", "obj": 0}]) for p in (0, 1, 2)],
+                        iterations=150, max_offset_ns=spread, offset_seed=seed)
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0, 2: 0})
+    its = per_iteration(run)
+    lags, offsets = [], []
+    for i, ops in its.items():
+        for p in (0, 1, 2):
+            off = _offset(seed, i, p, spread)
+            lag = ops[p][0]["invoke"] - run.iterations[i]
+            assert lag >= off, (i, p, lag, off)
+            lags.append(lag)
+            offsets.append(off)
+    assert sum(lags) / len(lags) >= sum(offsets) / len(offsets)
+    assert len(set(offsets)) > len(offsets) // 2  # the offsets do differ
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("putter", [0, 1], ids=["leader", "actor"])
+def test_overlap_steps_ending_early_end_that_iteration(tmp_path, impl, putter):
+    """A put Full past the patience ends that process's steps of this iteration only (exit code
+    0 steps, as in the C++ executor): every iteration runs, its first note is kept (one a file),
+    the drainer empties the queue each time."""
+    puts = [{"op": "put", "obj": 0, "item": tag(putter, s), "block": False, "retry_full": True}
+            for s in range(2)]
+    plan = overlap_plan([{"type": "queue", "maxsize": 1}],
+                        [proc(0, puts if putter == 0 else [{"op": "qsize", "obj": 0}]),
+                         proc(1, puts if putter == 1 else [{"op": "qsize", "obj": 0}]),
+                         proc(2, [{"op": "drain", "obj": 0, "limit": 4}], phase=1)],
+                        iterations=4, timing={"patience": 0.02})
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 0})
+    assert run.notes[putter].startswith(f"put {tag(putter, 1)}: Full for longer than the patience")
+    its = per_iteration(run)
+    assert len(its) == 4
+    for i, ops in its.items():
+        outcomes = [(o["value"], o["outcome"]) for o in ops[putter]]
+        assert outcomes[0] == (tag(putter, 0), "ok") and len(outcomes) > 2, (i, outcomes)
+        assert set(outcomes[1:]) == {(tag(putter, 1), "fail")}, (i, outcomes)
+        assert [o["value"] for o in ops[2] if o["outcome"] == "ok"] == [tag(putter, 0)], i
+
+
+@pytest.mark.timeout(60)
+def test_overlap_defaults(tmp_path):
+    """iterations and seconds default to plan.cpp's: 1000 iterations, at most 1 s."""
+    plan = plan_of([{"type": "queue"}], [proc(0, [{"op": "qsize", "obj": 0}]),
+                                         proc(1, [{"op": "qsize", "obj": 0}])])
+    plan["schedule"] = {"mode": "overlap"}
+    run = execute(tmp_path, "multiprocessing", plan)
+    assert_ran(run, {0: 0, 1: 0})
+    starts = run.iterations
+    assert len(starts) == 1000 or (starts[-1] - starts[0]) / 1e9 > 0.9, len(starts)
+    assert (starts[-1] - starts[0]) / 1e9 < 1.0 + 0.001
+    per_iteration(run)
+
+
+@pytest.mark.timeout(60)
+def test_overlap_an_actor_stopping_ends_the_loop(tmp_path, impl):
+    """An unexpected exception in an actor: its note, exit code 3; the iteration completes (the
+    arbiter runs), no other iteration starts, the other actors exit 0. The arbiter has no exit
+    code line."""
+    plan = overlap_plan([{"type": "queue"}, {"type": "pipe", "duplex": False}],
+                        [proc(0, [{"op": "qsize", "obj": 0}]),
+                         proc(1, [{"op": "send", "obj": 1, "end": 0, "item": tag(1, 0)}]),
+                         proc(2, [{"op": "qsize", "obj": 0}]),
+                         proc(3, [{"op": "empty", "obj": 0}], phase=1)])
+    run = execute(tmp_path, impl, plan)
+    assert_ran(run, {0: 0, 1: 3, 2: 0})
+    assert len(run.iterations) == 1
+    assert [(o["op"], o["outcome"], o["error"]) for o in run.of(1)] == [
+        ("send", "info", "OSError")]
+    assert run.notes[1].startswith("OSError")
+    assert [(o["op"], o["value"]) for o in run.of(3)] == [("empty", 1)]
+    assert 3 not in run.exitcodes()
+    assert [len(run.of(p)) for p in (0, 2)] == [1, 1]
+    per_iteration(run)
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("slow", [0, 1], ids=["leader-slow", "actor-slow"])
+def test_overlap_waits_are_bounded(tmp_path, impl, slow):
+    """Every barrier wait is bounded by `wait` (0.3 s here) and ends that process with a note:
+    an actor not released while the leader's step takes 1 s (exit 3; the leader finishes the
+    iteration and stops), or the leader given no done while an actor's step takes 1 s (exit 3,
+    the arbiter not run; the actor exits 0 when it comes back). The note is the exit's reason,
+    not that of puts that ended early before (exit code 0 steps)."""
+    slow_get = {"op": "get", "obj": 0, "timeout": 1.0}
+    ends_early = [{"op": "put", "obj": 1, "item": tag(1, s), "block": False, "retry_full": True}
+                  for s in range(2)]
+    plan = overlap_plan([{"type": "queue"}, {"type": "queue", "maxsize": 1}],
+                        [proc(0, [slow_get] if slow == 0 else [{"op": "qsize", "obj": 0}]),
+                         proc(1, ends_early if slow == 0 else [slow_get]),
+                         proc(2, [{"op": "empty", "obj": 0}], phase=1)],
+                        timing={"wait": 0.3, "patience": 0.02})
+    run = execute(tmp_path, impl, plan)
+    assert len(run.iterations) == 1
+    if slow == 0:
+        assert_ran(run, {0: 0, 1: 3})
+        assert run.of(1, "put")[-1]["error"] == "Full"
+        assert run.notes[1] == "overlap: iteration 1 was not released within 0.3 s"
+        assert [o["op"] for o in run.of(2)] == ["empty"]
+    else:
+        assert_ran(run, {0: 3, 1: 0})
+        assert run.notes[0] == "overlap: iteration 0: 1 of 1 actors did not finish within 0.3 s"
+        assert run.of(2) == []
+        [get] = run.of(1)
+        assert (get["outcome"], get["error"]) == ("fail", "Empty")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("schedule, field", [
+    ({"mode": "overlap", "iterations": 0, "seconds": 1}, "schedule.iterations: is 0"),
+    ({"mode": "overlap", "iterations": 1_000_001, "seconds": 1},
+     "schedule.iterations: is 1000001, expected 1..1000000"),
+    ({"mode": "overlap", "iterations": 2.0, "seconds": 1},
+     "schedule.iterations: must be an integer"),
+    ({"mode": "overlap", "iterations": 2, "seconds": 0}, "schedule.seconds: is 0"),
+    ({"mode": "overlap", "iterations": 2, "seconds": -1}, "schedule.seconds: is -1"),
+    ({"mode": "overlap", "iterations": 2, "seconds": 60.5}, "schedule.seconds: is 60.5"),
+    ({"mode": "overlap", "iterations": 2, "seconds": "1"}, "schedule.seconds: must be a number"),
+    ({"mode": "overlap", "iterations": 2, "seconds": True}, "schedule.seconds: must be a number"),
+    ({"mode": "overlap", "iterations": 2, "seconds": 1, "max_offset_ns": -1},
+     "schedule.max_offset_ns: is -1"),
+    ({"mode": "overlap", "iterations": 2, "seconds": 1, "max_offset_ns": 1_000_001},
+     "schedule.max_offset_ns: is 1000001, expected 0..1000000"),
+    ({"mode": "overlap", "iterations": 2, "seconds": 1, "max_offset_ns": 1e3},
+     "schedule.max_offset_ns: must be an integer"),
+    ({"mode": "overlap", "iterations": 2, "seconds": 1, "offset_seed": -1},
+     "schedule.offset_seed: is -1"),
+    ({"mode": "overlap", "iterations": 2, "seconds": 1, "offset_seed": 1 << 64},
+     "schedule.offset_seed: is 18446744073709551616"),
+    ({"mode": "overlap", "iterations": 2, "seconds": 1, "offset_seed": "7"},
+     "schedule.offset_seed: must be an integer"),
+    ({"mode": "overlap", "iterations": 2, "seconds": 1, "priorities": [3, 4]},
+     "schedule.priorities: only for mode pct"),
+    ({"mode": "pct", "priorities": [3, 4], "iterations": 2},
+     "schedule.iterations: only for mode overlap"),
+    ({"mode": "delays", "seconds": 1}, "schedule.seconds: only for mode overlap"),
+    ({"mode": "Overlap", "iterations": 2, "seconds": 1}, "schedule.mode"),
+])
+def test_overlap_malformed_schedule_is_refused(tmp_path, schedule, field):
+    """One line naming the field, exit 2, nothing forked (nothing written)."""
+    plan = plan_of([{"type": "queue"}], [proc(0, [{"op": "qsize", "obj": 0}]),
+                                         proc(1, [{"op": "qsize", "obj": 0}])])
+    plan["schedule"] = schedule
+    run = execute(tmp_path, "multiprocessing", plan)
+    assert run.rc == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and field in lines[0], run.stderr
+    assert list(run.out.iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("where, step, close_first", [
+    (1, {"op": "start_children", "children": [{"process": 5}]}, ()),
+    (1, {"op": "observe", "watch": [0]}, ()),
+    (1, {"op": "timed_process_join", "timeout": 0.1}, ()),
+    (1, {"op": "exit_handling"}, ()),
+    (1, {"op": "close", "obj": 1, "end": 0}, ()),
+    (2, {"op": "exit_handling"}, ()),  # an arbiter's step too
+    (1, None, [(1, 0)]),
+], ids=["start_children", "observe", "timed_process_join", "exit_handling", "close",
+        "arbiter", "close_first"])
+def test_overlap_ineligible_plan_is_refused(tmp_path, where, step, close_first):
+    """A plan that cannot be repeated on the same objects: one line naming the op and where."""
+    steps = [[{"op": "qsize", "obj": 0}] for _ in range(3)]
+    if step is not None:
+        steps[where].append(step)
+    cf = {where: close_first}
+    plan = overlap_plan([{"type": "queue"}, {"type": "pipe", "duplex": False}],
+                        [proc(k, steps[k], phase=1 if k == 2 else 0, close_first=cf.get(k, ()))
+                         for k in range(3)], iterations=2, seconds=1)
+    run = execute(tmp_path, "multiprocessing", plan)
+    assert run.rc == 2
+    lines = run.stderr.strip().splitlines()
+    want = (f"schedule.mode: overlap cannot run a plan with {step['op']} "
+            f"(processes[{where}].steps[1])" if step is not None else
+            f"schedule.mode: overlap cannot run a plan with close_first "
+            f"(processes[{where}].close_first)")
+    assert len(lines) == 1 and want in lines[0], run.stderr
+    assert list(run.out.iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+def test_overlap_needs_an_actor(tmp_path):
+    plan = overlap_plan([{"type": "queue"}], [proc(0, [{"op": "qsize", "obj": 0}], phase=1)],
+                        iterations=2, seconds=1)
+    run = execute(tmp_path, "multiprocessing", plan)
+    assert run.rc == 2
+    lines = run.stderr.strip().splitlines()
+    assert len(lines) == 1 and "schedule.mode: overlap needs a phase-0 process" in lines[0]

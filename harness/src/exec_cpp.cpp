@@ -54,6 +54,7 @@ struct OverlapBoard {
   std::atomic<std::uint32_t> go;
   std::atomic<std::uint32_t> arrived;
   std::atomic<std::uint32_t> stop;         // set with the last `go`: leave the loop
+  std::atomic<std::uint32_t> failed;       // an actor stopped on an error: end after this iteration
   std::atomic<std::uint64_t> iterations;   // iterations started
 };
 
@@ -901,7 +902,22 @@ class CppExecutor final : public Executor {
         if (ob.stop.load(std::memory_order_acquire) != 0) return;
       }
       spin_for(overlap_offset_ns(sch, it, me.index));
-      mine.run(me.steps);
+      try {
+        mine.run(me.steps);
+      } catch (...) {
+        // This process stops (its note says why); the others end the loop after this iteration
+        // instead of waiting for it until their bound.
+        ob.failed.store(1, std::memory_order_release);
+        if (leader) {
+          ob.stop.store(1, std::memory_order_release);
+          ob.go.store(it + 2, std::memory_order_release);
+          wake_all(ob.go);
+        } else {
+          ob.arrived.fetch_add(1, std::memory_order_acq_rel);
+          wake_all(ob.arrived);
+        }
+        throw;
+      }
       if (!leader) {
         ob.arrived.fetch_add(1, std::memory_order_acq_rel);
         wake_all(ob.arrived);
@@ -912,6 +928,12 @@ class CppExecutor final : public Executor {
           throw std::runtime_error(fmt::format("overlap: iteration {}: {} of {} actors did not finish within {} s", it,
                                                others - n, others, wait));
       for (std::size_t k = 0; k < later.size(); ++k) later_ins[k]->run(later[k]->steps);
+      if (ob.failed.load(std::memory_order_acquire) != 0) {
+        ob.stop.store(1, std::memory_order_release);
+        ob.go.store(it + 2, std::memory_order_release);
+        wake_all(ob.go);
+        return;
+      }
     }
   }
 

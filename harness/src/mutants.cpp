@@ -6,10 +6,16 @@
 // shared mapping made in the parent.
 #include "mutants.hpp"
 
+#include <linux/futex.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <climits>
+#include <ctime>
 #include <functional>
 #include <optional>
 #include <stdexcept>
@@ -41,6 +47,79 @@ class SharedCounter {
   std::atomic<std::int64_t>* c_;
 };
 
+// A T in shared memory (its own anonymous MAP_SHARED mapping), visible to every process forked
+// after it was made: the shared state of the race-window mutants.
+template <class T>
+class Shared {
+ public:
+  Shared() {
+    void* p = ::mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
+    t_ = new (p) T{};
+  }
+  ~Shared() { ::munmap(t_, sizeof(T)); }
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+  T& operator*() const noexcept { return *t_; }
+  T* operator->() const noexcept { return t_; }
+
+ private:
+  T* t_;
+};
+
+// ---- waiting: futex waits on a 32-bit word of a shared mapping (not FUTEX_PRIVATE: several
+// processes share it), by Python's timeout rules, never busy.
+
+std::int64_t now_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// How long one futex wait lasts at most before the waiter looks again (a waker that died
+// between its store and its wake-up must not strand anybody).
+constexpr std::int64_t kRecheckNs = 100'000'000;
+
+// A call's wait under Python's rules: block=false never waits; timeout nullopt waits forever;
+// zero or negative does not wait; a positive timeout waits at most that long.
+class Wait {
+ public:
+  Wait(bool block, std::optional<double> timeout) {
+    if (!block || (timeout && !(*timeout > 0))) {
+      none_ = true;
+    } else if (timeout) {
+      deadline_ = now_ns() + static_cast<std::int64_t>(*timeout * 1e9);
+    }
+  }
+  [[nodiscard]] bool expired() const { return none_ || (deadline_ != kForever && now_ns() >= deadline_); }
+  // Sleeps while `word` holds `value`: until woken, the deadline, or the recheck interval.
+  void sleep(std::atomic<std::uint32_t>& word, std::uint32_t value) const {
+    std::int64_t left = kRecheckNs;
+    if (deadline_ != kForever) left = std::min(left, deadline_ - now_ns());
+    if (left <= 0) return;
+    timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
+    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, value, &ts, nullptr, 0);
+  }
+
+ private:
+  static constexpr std::int64_t kForever = INT64_MAX;
+  bool none_ = false;
+  std::int64_t deadline_ = kForever;
+};
+
+void wake_all(std::atomic<std::uint32_t>& word) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+}
+
+// The race window of the atomicity mutants: what the broken code does between its load and its
+// store (a full fence and about 300 ns of arithmetic on this machine). Not a sleep: short enough
+// that randomly delayed processes almost never land in it, long enough that processes released
+// together with microsecond offsets do.
+[[gnu::noinline]] void race_window() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  volatile std::uint64_t x = 0x9e3779b97f4a7c15ULL;
+  for (int i = 0; i < 256; ++i) x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+}
 
 // A Queue that forwards everything (mutants override one member).
 class QueueWrap : public Queue {
@@ -396,6 +475,176 @@ std::uint64_t check_outside_lock(Lock& lock, const TicketIo& io) {
   return count;
 }
 
+// ---- queue-get-sleeps-through (order): a get(block=True, timeout>0) that finds the queue empty
+// waits its whole timeout for a notification no put ever sends, then raises Empty without
+// looking again. A get that finds an item returns it; the other timeout forms are the reference's.
+class SleepsThroughQueue final : public QueueWrap {
+ public:
+  using QueueWrap::QueueWrap;
+  std::uint64_t get(bool block, std::optional<double> timeout) override {
+    if (!block || !timeout || !(*timeout > 0)) return q_->get(block, timeout);
+    try {
+      return q_->get(false);
+    } catch (const mpref::Empty&) {
+    }
+    const Wait w(true, timeout);
+    while (!w.expired()) w.sleep(not_empty_->word, 0);  // nobody ever bumps or wakes it
+    throw mpref::Empty();
+  }
+
+ private:
+  struct State {
+    std::atomic<std::uint32_t> word{0};
+  };
+  Shared<State> not_empty_;
+};
+
+// ---- joinable-count-race (atomicity): the unfinished-task count is a plain shared integer
+// updated by a load, the window, then a store: put adds 1 after queueing the item, task_done
+// takes 1 (ValueError when it reads 0; wakes the joiners at 0). A put and a task_done (or two of
+// either) overlapping in the window lose an update.
+class RacyCountJoinable final : public JoinableQueue {
+ public:
+  explicit RacyCountJoinable(std::unique_ptr<Queue> q) : q_(std::move(q)) {}
+  void put(std::uint64_t item, bool block, std::optional<double> timeout) override {
+    q_->put(item, block, timeout);
+    const std::uint32_t c = s_->count.load(std::memory_order_relaxed);
+    race_window();
+    s_->count.store(c + 1, std::memory_order_relaxed);
+  }
+  std::uint64_t get(bool block, std::optional<double> timeout) override { return q_->get(block, timeout); }
+  std::int64_t qsize() override { return q_->qsize(); }
+  bool empty() override { return q_->empty(); }
+  bool full() override { return q_->full(); }
+  void close() override { q_->close(); }
+  void task_done() override {
+    std::atomic<std::uint32_t>& count = s_->count;
+    const std::uint32_t c = count.load(std::memory_order_relaxed);
+    if (c == 0) throw mpref::ValueError("task_done() called too many times");
+    race_window();
+    count.store(c - 1, std::memory_order_release);
+    if (c == 1) wake_all(count);
+  }
+  bool join(std::optional<double> timeout) override {
+    std::atomic<std::uint32_t>& count = s_->count;
+    const Wait w(true, timeout);
+    for (;;) {
+      const std::uint32_t c = count.load(std::memory_order_acquire);
+      if (c == 0) return true;
+      if (w.expired()) return false;
+      w.sleep(count, c);
+    }
+  }
+
+ private:
+  struct State {
+    std::atomic<std::uint32_t> count{0};
+  };
+  std::unique_ptr<Queue> q_;
+  Shared<State> s_;
+};
+
+// ---- lock-test-then-set (atomicity): acquire reads the shared flag and, when it is 0, stores 1
+// after the window (test, then set), so two acquires overlapping there both hold the Lock.
+// release stores 0 and wakes every waiter (which then race each other in the window).
+class TestThenSetLock final : public Lock {
+ public:
+  bool acquire(bool block, std::optional<double> timeout) override {
+    std::atomic<std::uint32_t>& flag = s_->flag;
+    const Wait w(block, timeout);
+    for (;;) {
+      if (flag.load(std::memory_order_acquire) == 0) {
+        race_window();
+        flag.store(1, std::memory_order_release);
+        return true;
+      }
+      if (w.expired()) return false;
+      w.sleep(flag, 1);
+    }
+  }
+  void release() override {
+    std::atomic<std::uint32_t>& flag = s_->flag;
+    if (flag.load(std::memory_order_acquire) == 0)
+      throw mpref::ValueError("semaphore or lock released too many times");
+    flag.store(0, std::memory_order_release);
+    wake_all(flag);
+  }
+
+ private:
+  struct State {
+    std::atomic<std::uint32_t> flag{0};
+  };
+  Shared<State> s_;
+};
+
+// ---- queue-double-get (atomicity): get reads the head and removes it only after the window: the
+// item a get has taken stays published as "the head being taken" until its window ends, and a get
+// that starts meanwhile returns that same item (a duplicate) instead of the next one.
+class DoubleGetQueue final : public QueueWrap {
+ public:
+  using QueueWrap::QueueWrap;
+  std::uint64_t get(bool block, std::optional<double> timeout) override {
+    std::atomic<std::uint64_t>& head = s_->head;
+    if (const std::uint64_t v = head.load(std::memory_order_acquire); v != 0) return v;  // tags are never 0
+    const std::uint64_t item = q_->get(block, timeout);
+    head.store(item, std::memory_order_release);
+    race_window();
+    std::uint64_t expected = item;
+    head.compare_exchange_strong(expected, 0, std::memory_order_acq_rel);
+    return item;
+  }
+
+ private:
+  struct State {
+    std::atomic<std::uint64_t> head{0};
+  };
+  Shared<State> s_;
+};
+
+// ---- queue-bounded-put-race (atomicity): a bounded Queue over an unbounded one, its size kept in
+// a shared count: put checks count < maxsize, then (after the window, holding nothing) counts
+// itself in and puts, so two puts overlapping there both take the last free slot; get takes 1
+// and wakes the putters. A put that finds it full waits (futex, by the timeout rules) for a get.
+class BoundedPutRaceQueue final : public QueueWrap {
+ public:
+  BoundedPutRaceQueue(std::unique_ptr<Queue> q, std::int64_t maxsize) : QueueWrap(std::move(q)), max_(maxsize) {}
+  void put(std::uint64_t item, bool block, std::optional<double> timeout) override {
+    std::atomic<std::uint32_t>& count = s_->count;
+    const Wait w(block, timeout);
+    for (;;) {
+      const std::uint32_t c = count.load(std::memory_order_acquire);
+      if (static_cast<std::int64_t>(c) < max_) {
+        race_window();
+        count.fetch_add(1, std::memory_order_acq_rel);
+        try {
+          q_->put(item, false);
+        } catch (...) {
+          count.fetch_sub(1, std::memory_order_acq_rel);
+          wake_all(count);
+          throw;
+        }
+        return;
+      }
+      if (w.expired()) throw mpref::Full();
+      w.sleep(count, c);
+    }
+  }
+  std::uint64_t get(bool block, std::optional<double> timeout) override {
+    const std::uint64_t item = q_->get(block, timeout);
+    s_->count.fetch_sub(1, std::memory_order_acq_rel);
+    wake_all(s_->count);
+    return item;
+  }
+  bool full() override { return static_cast<std::int64_t>(s_->count.load(std::memory_order_acquire)) >= max_; }
+
+ private:
+  struct State {
+    std::atomic<std::uint32_t> count{0};
+  };
+  std::int64_t max_;
+  Shared<State> s_;
+};
+
 // ---- the mutant backends ----------------------------------------------------------------------
 
 class QueueDrop final : public ForwardingBackend {
@@ -467,6 +716,45 @@ class TicketOutsideLock final : public ForwardingBackend {
   TicketProgram ticket_program() const override { return &check_outside_lock; }
 };
 
+class QueueGetSleepsThrough final : public ForwardingBackend {
+ public:
+  using ForwardingBackend::ForwardingBackend;
+  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
+    return std::make_unique<SleepsThroughQueue>(inner_->make_queue(maxsize));
+  }
+};
+
+class JoinableCountRace final : public ForwardingBackend {
+ public:
+  using ForwardingBackend::ForwardingBackend;
+  std::unique_ptr<JoinableQueue> make_joinable_queue(std::int64_t maxsize) override {
+    return std::make_unique<RacyCountJoinable>(inner_->make_queue(maxsize));
+  }
+};
+
+class LockTestThenSet final : public ForwardingBackend {
+ public:
+  using ForwardingBackend::ForwardingBackend;
+  std::unique_ptr<Lock> make_lock() override { return std::make_unique<TestThenSetLock>(); }
+};
+
+class QueueDoubleGet final : public ForwardingBackend {
+ public:
+  using ForwardingBackend::ForwardingBackend;
+  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
+    return std::make_unique<DoubleGetQueue>(inner_->make_queue(maxsize));
+  }
+};
+
+class QueueBoundedPutRace final : public ForwardingBackend {
+ public:
+  using ForwardingBackend::ForwardingBackend;
+  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
+    if (maxsize <= 0) return inner_->make_queue(maxsize);
+    return std::make_unique<BoundedPutRaceQueue>(inner_->make_queue(0), maxsize);
+  }
+};
+
 struct Entry {
   const char* name;
   const char* description;
@@ -501,6 +789,25 @@ const Entry kMutants[] = {
     {"ticket-check-outside-lock", "the ticket purchase reads the count before taking the lock",
      "tickets", &make_as<TicketOutsideLock>},
     {"value-lock-noop", "a shared Value whose lock excludes nobody", "value", &make_as<ValueLockNoop>},
+    {"queue-get-sleeps-through",
+     "Queue.get(block=True, timeout>0) that finds the queue empty sleeps its whole timeout (no put wakes it), "
+     "then raises Empty without looking again",
+     "queue", &make_as<QueueGetSleepsThrough>},
+    {"joinable-count-race",
+     "JoinableQueue's unfinished-task count is a shared integer updated by load, window, store in put and "
+     "task_done: overlapping updates are lost",
+     "joinable", &make_as<JoinableCountRace>},
+    {"lock-test-then-set",
+     "Lock.acquire tests the shared flag, then sets it after a window: two overlapping acquires both hold it "
+     "(RLock is the reference's)",
+     "lock", &make_as<LockTestThenSet>},
+    {"queue-double-get",
+     "Queue.get removes the head only after a window: a get starting inside it returns the same item again",
+     "queue", &make_as<QueueDoubleGet>},
+    {"queue-bounded-put-race",
+     "bounded Queue.put checks size < maxsize, then puts holding nothing: two overlapping puts into the last "
+     "free slot both succeed (maxsize + 1 items)",
+     "queue", &make_as<QueueBoundedPutRace>},
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "channel.hpp"
 #include "mpconform/checkers/queue.hpp"
+#include "mpconform/tiers.hpp"
 
 namespace mpconform {
 namespace {
@@ -16,12 +17,17 @@ using detail::short_name;
 constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
 
 // Items with an ok put, sorted by put return, with the running maximum of their take bound:
-// answers "is some item definitely in the queue during [t0, t1]?" in O(log n).
+// answers "is some item definitely in the queue during [t0, t1]?" in O(log n). With
+// `longer_than`, only items definitely in the queue for longer than that are indexed.
 class PresentIndex {
  public:
-  PresentIndex(const History& h, const Channel& ch) {
-    for (std::size_t i = 0; i < ch.items.size(); ++i)
-      if (h.ops[ch.items[i].put].ok()) order_.push_back(i);
+  PresentIndex(const History& h, const Channel& ch, std::int64_t longer_than = kMinTime) {
+    for (std::size_t i = 0; i < ch.items.size(); ++i) {
+      const ChannelItem& it = ch.items[i];
+      if (!h.ops[it.put].ok()) continue;
+      if (longer_than != kMinTime && detail::take_bound(h, ch, it) - h.ops[it.put].return_ns <= longer_than) continue;
+      order_.push_back(i);
+    }
     std::sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
       return h.ops[ch.items[a].put].return_ns < h.ops[ch.items[b].put].return_ns;
     });
@@ -80,6 +86,43 @@ Bounds bounds_of(const History& h, const Channel& ch, const Op& q) {
     }
   }
   return b;
+}
+
+// For each query interval [invoke, return], how many items were definitely in the queue during
+// all of it (ok put returned before invoke, take bound after return): offline, O(n log n).
+std::vector<std::size_t> present_counts(const History& h, const Channel& ch,
+                                        const std::vector<std::size_t>& queries) {
+  std::vector<std::pair<std::int64_t, std::int64_t>> items;  // (put return, take bound)
+  for (const ChannelItem& it : ch.items)
+    if (h.ops[it.put].ok()) items.emplace_back(h.ops[it.put].return_ns, detail::take_bound(h, ch, it));
+  std::sort(items.begin(), items.end());
+  std::vector<std::int64_t> bounds;
+  for (const auto& [p, tb] : items) bounds.push_back(tb);
+  std::sort(bounds.begin(), bounds.end());
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  std::vector<std::size_t> tree(bounds.size() + 1, 0);  // Fenwick tree over the take bounds
+  std::size_t inserted = 0;
+  std::vector<std::size_t> order(queries.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return h.ops[queries[a]].invoke_ns < h.ops[queries[b]].invoke_ns; });
+  std::vector<std::size_t> out(queries.size(), 0);
+  std::size_t next = 0;
+  for (std::size_t k : order) {
+    const Op& q = h.ops[queries[k]];
+    for (; next < items.size() && items[next].first < q.invoke_ns; ++next, ++inserted) {
+      const auto pos = static_cast<std::size_t>(std::lower_bound(bounds.begin(), bounds.end(), items[next].second) -
+                                                bounds.begin());
+      for (std::size_t x = pos + 1; x < tree.size(); x += x & (~x + 1)) ++tree[x];
+    }
+    // Inserted items whose take bound is <= return: a prefix of `bounds`.
+    const auto upto = static_cast<std::size_t>(std::upper_bound(bounds.begin(), bounds.end(), q.return_ns) -
+                                               bounds.begin());
+    std::size_t gone = 0;
+    for (std::size_t x = upto; x > 0; x -= x & (~x + 1)) gone += tree[x];
+    out[k] = inserted - gone;
+  }
+  return out;
 }
 
 std::vector<std::size_t> with(std::vector<std::size_t> v, std::size_t i) {
@@ -147,8 +190,53 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
                                         short_name(h, i), short_name(h, it.put)));
   }
 
-  // Rule 6: bounds.
+  // Rule 6: a timed get notices an item that arrives while it waits.
+  if (!o.cpython_racy_get) {
+    const std::int64_t notice = nanoseconds(o.notice);
+    const PresentIndex lasting(h, ch, notice);
+    for (std::size_t i = 0; i < h.ops.size(); ++i) {
+      const Op& g = h.ops[i];
+      if (g.object != o.object || g.kind != OpKind::get || !g.failed() || g.error != ErrorKind::Empty ||
+          g.timeout_ns <= 0)
+        continue;
+      // The get waited for items during [invoke, end] at least (it may return late, not early).
+      const std::int64_t end = std::min(g.return_ns, g.invoke_ns + g.timeout_ns);
+      if (end - g.invoke_ns <= notice) continue;
+      // An item present during more than `notice` of [invoke, end]: put return < end - notice
+      // and take bound > invoke + notice (and present for longer than notice at all).
+      const std::size_t w = lasting.witness(end - notice, g.invoke_ns + notice);
+      if (w == npos) continue;
+      const ChannelItem& it = ch.items[w];
+      const std::int64_t from = std::max(h.ops[it.put].return_ns, g.invoke_ns);
+      const std::int64_t to = std::min(detail::take_bound(h, ch, it), end);
+      std::vector<std::size_t> window{it.put, i};
+      if (it.get != npos) window.push_back(it.get);
+      return Verdict::illegal(
+          "Q-EMPTY-3", window,
+          fmt::format("{} (timeout {}) raised queue.Empty although {} was in the queue for {} of its wait, "
+                      "longer than tier {} ({})",
+                      short_name(h, i), detail::seconds_str(g.timeout_ns), short_name(h, it.put),
+                      detail::seconds_str(to - from), o.notice.name, detail::seconds_str(notice)));
+    }
+  }
+
+  // Rule 7: never more than maxsize items: a put succeeds only with a free slot.
   const bool bounded = o.maxsize > 0;
+  if (bounded) {
+    std::vector<std::size_t> puts;
+    for (std::size_t i = 0; i < h.ops.size(); ++i)
+      if (h.ops[i].object == o.object && h.ops[i].kind == OpKind::put && h.ops[i].ok()) puts.push_back(i);
+    const std::vector<std::size_t> held = present_counts(h, ch, puts);
+    for (std::size_t k = 0; k < puts.size(); ++k) {
+      if (static_cast<std::int64_t>(held[k]) < o.maxsize) continue;
+      const Bounds b = bounds_of(h, ch, h.ops[puts[k]]);
+      return Verdict::illegal("Q-MAX-3", with(b.lower_ops, puts[k]),
+                              fmt::format("{} succeeded while the queue held {} items (maxsize {}) during the whole call",
+                                          short_name(h, puts[k]), b.lower, o.maxsize));
+    }
+  }
+
+  // Rule 8: bounds.
   std::vector<std::size_t> size_ops;
   for (std::size_t i = 0; i < h.ops.size(); ++i) {
     const Op& op = h.ops[i];

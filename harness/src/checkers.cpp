@@ -19,8 +19,9 @@ constexpr std::array<std::string_view, 8> kNames{"queue", "lock", "tickets", "jo
 
 // The clauses each checker can name in a verdict, in the order of kNames (its header lists the
 // rules; a test checks that every one is produced by a fixture and nothing else is).
-constexpr std::string_view kQueue[] = {"Q-ORDER-2", "SQ-10",   "Q-FULL-7", "Q-GET-1",  "Q-SIZE-9", "Q-SIZE-2",
-                                       "Q-MAX-3",   "Q-MAX-1", "Q-SIZE-3", "Q-SIZE-7", "Q-SIZE-6", "Q-PUT-1"};
+constexpr std::string_view kQueue[] = {"Q-ORDER-2", "SQ-10",    "Q-FULL-7", "Q-GET-1",  "Q-SIZE-9",
+                                       "Q-EMPTY-3", "Q-SIZE-2", "Q-MAX-3",  "Q-MAX-1",  "Q-SIZE-3",
+                                       "Q-SIZE-7",  "Q-SIZE-6", "Q-PUT-1"};
 constexpr std::string_view kLock[] = {"L-ACQ-1",  "L-ACQ-2",  "L-ACQ-3",  "L-ACQ-6",  "L-ACQ-9",
                                       "L-REL-3",  "RL-ACQ-1", "RL-ACQ-2", "RL-ACQ-3", "RL-REL-1"};
 constexpr std::string_view kTickets[] = {"L-EXCL-1"};
@@ -100,6 +101,7 @@ Verdict check(std::string_view name, const History& history, const nlohmann::jso
     r.get("simple_queue", o.simple_queue);
     r.get("cpython_racy_get", o.cpython_racy_get);
     r.get("cpython_racy_empty", o.cpython_racy_empty);
+    r.tier("notice", o.notice);
     r.get("max_work", o.max_work);
     r.done();
     return check_queue(history, o);

@@ -24,7 +24,19 @@
 //     with no info get invoked before this one returned). A get with no timeout never raises
 //     Empty (Q-GET-1). Other gets: Q-SIZE-9 (the reference makes an item readable as soon as
 //     put returns); skipped with `cpython_racy_get`, where CPython's model allows Empty.
-//  6. bounds. For an op q, L(q) = items definitely in the queue during all of q (as in rule 5)
+//  6. a timed get notices an item that arrives while it waits: a get with a positive timeout
+//     that raised queue.Empty is illegal when some item was definitely in the queue (as in
+//     rule 5: its put returned, and it was got only by a get invoked later, or never got) for
+//     longer than the `notice` tier during [invoke, min(return, invoke + timeout)] (a get may
+//     time out late, never early, so it was waiting for an item then). Q-EMPTY-3: Empty is the
+//     outcome of a queue that stayed empty through the wait. Skipped with `cpython_racy_get`.
+//     The tier is the rule's one assumption: a waiting get that a put wakes takes the item
+//     within it (more than `instant` of scheduling delay inside one call would be needed to
+//     break it);
+//  7. never more than maxsize items (bounded queues): a put that succeeded while maxsize
+//     items were definitely in the queue during its whole call (put returned before it was
+//     invoked, not taken before it returned) is illegal (Q-MAX-3);
+//  8. bounds. For an op q, L(q) = items definitely in the queue during all of q (as in rule 5)
 //     and U(q) = items possibly in the queue at some instant of q (put invoked before q
 //     returned, not got by a get that returned before q was invoked):
 //     qsize() = n needs 0 <= n, n <= maxsize when bounded (Q-MAX-3) and L <= n <= U (Q-SIZE-2);
@@ -38,6 +50,7 @@
 #include <cstdint>
 
 #include "mpconform/history.hpp"
+#include "mpconform/tiers.hpp"
 #include "mpconform/verdict.hpp"
 
 namespace mpconform {
@@ -51,11 +64,14 @@ struct QueueCheckOptions {
   // backend that is only as strong as CPython. Off: the reference's exact behaviour.
   bool cpython_racy_get = false;
   bool cpython_racy_empty = false;
-  // Budget of rule 6 (size ops + failed puts, times items); beyond it rule 6 is Unknown.
+  // Rule 6: how soon a waiting get takes an item that was put (the reference wakes it at once).
+  Tier notice = tiers::instant;
+  // Budget of rule 8 (size ops + failed puts, times items); beyond it rule 8 is Unknown.
   std::uint64_t max_work = 200'000'000;
 };
 
-/// Checks the queue rules above. Pure; O(n log n) for rules 1-5.
+/// Checks the queue rules above. Pure; O(n log n) for rules 1-7. Reads the tier
+/// (MPCONFORM_TIME_SCALE) when called.
 Verdict check_queue(const History& history, const QueueCheckOptions& options = {});
 
 }  // namespace mpconform

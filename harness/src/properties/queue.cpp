@@ -29,6 +29,9 @@ struct QueueScenario {
 };
 MPC_JSON_FIELDS(QueueScenario, type, maxsize, producers, consumers)
 
+// The share of positive get timeouts drawn in [0.1, 0.2] s instead of up to max_timeout_s.
+constexpr double kLongGetShare = 0.2;
+
 class QueueProperty final : public TypedProperty<QueueScenario> {
  public:
   QueueProperty()
@@ -48,7 +51,12 @@ class QueueProperty final : public TypedProperty<QueueScenario> {
     for (Consumer& c : s.consumers) {
       const std::uint32_t n = r.u(1, 8);
       for (std::uint32_t i = 0; i < n; ++i) {
-        c.gets.push_back(blocking_call(r, l, true));
+        CallSpec g = blocking_call(r, l, true);
+        // A share of the timed gets wait longer than the instant tier, so that a get that
+        // sleeps through an item put during its wait can show (check_queue rule 6); they wait
+        // only when the queue is empty.
+        if (g.block && g.timeout && *g.timeout > 0 && r.chance(kLongGetShare)) g.timeout = r.real(0.1, 0.2);
+        c.gets.push_back(g);
         c.probes.emplace_back(r.chance(0.7) ? "" : kProbes[r.u(1, 3)]);
       }
     }

@@ -220,9 +220,10 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
     }
   }
 
-  // Rule 7: never more than maxsize items: a put succeeds only with a free slot.
+  // Rule 7: never more than maxsize items.
   const bool bounded = o.maxsize > 0;
   if (bounded) {
+    // A put succeeds only with a free slot: not while maxsize items were there all along.
     std::vector<std::size_t> puts;
     for (std::size_t i = 0; i < h.ops.size(); ++i)
       if (h.ops[i].object == o.object && h.ops[i].kind == OpKind::put && h.ops[i].ok()) puts.push_back(i);
@@ -233,6 +234,34 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
       return Verdict::illegal("Q-MAX-3", with(b.lower_ops, puts[k]),
                               fmt::format("{} succeeded while the queue held {} items (maxsize {}) during the whole call",
                                           short_name(h, puts[k]), b.lower, o.maxsize));
+    }
+    // At no instant more than maxsize items certainly there (put returned, take bound later):
+    // a sweep over [put return, take bound) intervals; at one instant, takes before puts.
+    std::vector<std::pair<std::int64_t, std::size_t>> events;  // (time, item + 1 for a put, 0 for a take)
+    for (std::size_t k = 0; k < ch.items.size(); ++k) {
+      const Op& put = h.ops[ch.items[k].put];
+      const std::int64_t tb = detail::take_bound(h, ch, ch.items[k]);
+      if (!put.ok() || tb <= put.return_ns) continue;
+      events.emplace_back(put.return_ns, k + 1);
+      if (tb != kNever) events.emplace_back(tb, 0);
+    }
+    std::sort(events.begin(), events.end());
+    std::int64_t n = 0;
+    for (const auto& [t, item] : events) {
+      n += item == 0 ? -1 : 1;
+      if (item == 0 || n <= o.maxsize) continue;
+      const std::size_t last = ch.items[item - 1].put;
+      std::vector<std::size_t> window;
+      for (const ChannelItem& it : ch.items) {
+        const Op& put = h.ops[it.put];
+        if (!put.ok() || put.return_ns > t || detail::take_bound(h, ch, it) <= t) continue;
+        window.push_back(it.put);
+        if (it.get != npos) window.push_back(it.get);
+      }
+      return Verdict::illegal("Q-MAX-3", window,
+                              fmt::format("when {} returned, {} items were in the queue (maxsize {}): each put had "
+                                          "returned and none was taken yet",
+                                          short_name(h, last), n, o.maxsize));
     }
   }
 

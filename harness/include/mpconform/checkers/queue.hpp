@@ -33,9 +33,11 @@
 //     The tier is the rule's one assumption: a waiting get that a put wakes takes the item
 //     within it (more than `instant` of scheduling delay inside one call would be needed to
 //     break it);
-//  7. never more than maxsize items (bounded queues): a put that succeeded while maxsize
-//     items were definitely in the queue during its whole call (put returned before it was
-//     invoked, not taken before it returned) is illegal (Q-MAX-3);
+//  7. never more than maxsize items (bounded queues), Q-MAX-3: a put that succeeded while
+//     maxsize items were definitely in the queue during its whole call (put returned before it
+//     was invoked, not taken before it returned) is illegal; so is an instant at which more than
+//     maxsize items were definitely in the queue (each put returned before it, none taken
+//     before it: two puts that both took the last free slot);
 //  8. bounds. For an op q, L(q) = items definitely in the queue during all of q (as in rule 5)
 //     and U(q) = items possibly in the queue at some instant of q (put invoked before q
 //     returned, not got by a get that returned before q was invoked):

@@ -759,6 +759,7 @@ struct Entry {
   const char* name;
   const char* description;
   const char* caught_by;
+  const char* kind;  // BackendInfo::kind: "order", "atomicity" or "control" (mutants.hpp)
   std::unique_ptr<Backend> (*make)(std::string, std::unique_ptr<Backend>);
 };
 
@@ -769,52 +770,52 @@ std::unique_ptr<Backend> make_as(std::string name, std::unique_ptr<Backend> base
 
 const Entry kMutants[] = {
     {"queue-drop", "Queue.put loses the item under contention (or every 8th put)", "queue",
-     &make_as<QueueDrop>},
-    {"queue-reorder", "Queue.get swaps two adjacent items", "queue", &make_as<QueueReorder>},
+     "control", &make_as<QueueDrop>},
+    {"queue-reorder", "Queue.get swaps two adjacent items", "queue", "control", &make_as<QueueReorder>},
     {"queue-put-segv", "Queue.put dies of SIGSEGV on the 3rd put of a process (a crash)", "queue",
-     &make_as<QueuePutSegv>},
+     "control", &make_as<QueuePutSegv>},
     {"simple-queue-drop", "SimpleQueue.put loses every 5th item of a process", "queue",
-     &make_as<SimpleQueueDrop>},
+     "control", &make_as<SimpleQueueDrop>},
     {"lock-two-holders", "Lock/RLock.acquire lets a second holder in every other time it is contended",
-     "lock", &make_as<LockTwoHolders>},
+     "lock", "control", &make_as<LockTwoHolders>},
     {"joinable-off-by-one", "JoinableQueue.task_done counts twice on its first call in a process",
-     "joinable", &make_as<JoinableOffByOne>},
+     "joinable", "control", &make_as<JoinableOffByOne>},
     {"timeout-early", "every positive timeout waits only half as long", "timeouts",
-     &make_as<EarlyTimeouts>},
-    {"daemon-ignored", "Process ignores the daemon flag", "daemon", &make_as<DaemonIgnored>},
+     "control", &make_as<EarlyTimeouts>},
+    {"daemon-ignored", "Process ignores the daemon flag", "daemon", "control", &make_as<DaemonIgnored>},
     {"pipe-reorder", "Connection.recv swaps two adjacent messages", "pipe",
-     &make_as<PipeMutant<ReorderingConnection>>},
+     "control", &make_as<PipeMutant<ReorderingConnection>>},
     {"pipe-early-eof", "Connection.recv raises EOFError on its 3rd call, before the writers closed",
-     "pipe", &make_as<PipeMutant<EarlyEofConnection>>},
+     "pipe", "control", &make_as<PipeMutant<EarlyEofConnection>>},
     {"ticket-check-outside-lock", "the ticket purchase reads the count before taking the lock",
-     "tickets", &make_as<TicketOutsideLock>},
-    {"value-lock-noop", "a shared Value whose lock excludes nobody", "value", &make_as<ValueLockNoop>},
+     "tickets", "control", &make_as<TicketOutsideLock>},
+    {"value-lock-noop", "a shared Value whose lock excludes nobody", "value", "control", &make_as<ValueLockNoop>},
     {"queue-get-sleeps-through",
      "Queue.get(block=True, timeout>0) that finds the queue empty sleeps its whole timeout (no put wakes it), "
      "then raises Empty without looking again",
-     "queue", &make_as<QueueGetSleepsThrough>},
+     "queue", "order", &make_as<QueueGetSleepsThrough>},
     {"joinable-count-race",
      "JoinableQueue's unfinished-task count is a shared integer updated by load, window, store in put and "
      "task_done: overlapping updates are lost",
-     "joinable", &make_as<JoinableCountRace>},
+     "joinable", "atomicity", &make_as<JoinableCountRace>},
     {"lock-test-then-set",
      "Lock.acquire tests the shared flag, then sets it after a window: two overlapping acquires both hold it "
      "(RLock is the reference's)",
-     "lock", &make_as<LockTestThenSet>},
+     "lock", "atomicity", &make_as<LockTestThenSet>},
     {"queue-double-get",
      "Queue.get removes the head only after a window: a get starting inside it returns the same item again",
-     "queue", &make_as<QueueDoubleGet>},
+     "queue", "atomicity", &make_as<QueueDoubleGet>},
     {"queue-bounded-put-race",
      "bounded Queue.put checks size < maxsize, then puts holding nothing: two overlapping puts into the last "
      "free slot both succeed (maxsize + 1 items)",
-     "queue", &make_as<QueueBoundedPutRace>},
+     "queue", "atomicity", &make_as<QueueBoundedPutRace>},
 };
 
 }  // namespace
 
 std::vector<BackendInfo> mutant_infos() {
   std::vector<BackendInfo> out;
-  for (const Entry& e : kMutants) out.push_back({e.name, e.description, true, e.caught_by, ""});
+  for (const Entry& e : kMutants) out.push_back({e.name, e.description, true, e.caught_by, e.kind});
   return out;
 }
 

@@ -22,8 +22,8 @@ std::uint64_t seed() { return *rc::gen::noShrink(rc::gen::arbitrary<std::uint64_
 // Producers put tagged items on a Queue (maxsize 0..8) or a SimpleQueue with every block/timeout
 // mix, consumers get their quotas, probing qsize/empty/full, a drainer checks nothing is left.
 MPC_RC_GTEST_PROP(properties, Queue, 120, ()) {
-  MPC_CLAUSE("Q-ORDER-2", "Q-GET-1", "Q-SIZE-2", "Q-SIZE-3", "Q-SIZE-6", "Q-SIZE-9", "Q-PUT-1", "Q-MAX-1",
-             "Q-MAX-3", "Q-FULL-7", "SQ-10");
+  MPC_CLAUSE("Q-ORDER-2", "Q-GET-1", "Q-SIZE-2", "Q-SIZE-3", "Q-SIZE-6", "Q-SIZE-9", "Q-EMPTY-3", "Q-PUT-1",
+             "Q-MAX-1", "Q-MAX-3", "Q-FULL-7", "SQ-10");
   check_seed("queue", seed());
 }
 

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cerrno>
 #include <climits>
 #include <ctime>
 #include <functional>
@@ -29,26 +28,8 @@
 namespace mpconform::engine {
 namespace {
 
-// A counter in shared memory (one page), visible to every process forked after it was made.
-class SharedCounter {
- public:
-  SharedCounter() {
-    void* p = ::mmap(nullptr, sizeof(std::atomic<std::int64_t>), PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
-    c_ = new (p) std::atomic<std::int64_t>(0);
-  }
-  ~SharedCounter() { ::munmap(c_, sizeof(std::atomic<std::int64_t>)); }
-  SharedCounter(const SharedCounter&) = delete;
-  SharedCounter& operator=(const SharedCounter&) = delete;
-  std::atomic<std::int64_t>& operator*() { return *c_; }
-
- private:
-  std::atomic<std::int64_t>* c_;
-};
-
-// A T in shared memory (its own anonymous MAP_SHARED mapping), visible to every process forked
-// after it was made: the shared state of the race-window mutants.
+// A T in shared memory (its own anonymous MAP_SHARED mapping, one page), value-initialized,
+// visible to every process forked after it was made.
 template <class T>
 class Shared {
  public:
@@ -112,9 +93,10 @@ void wake_all(std::atomic<std::uint32_t>& word) {
 }
 
 // The race window of the atomicity mutants: what the broken code does between its load and its
-// store (a full fence and about 300 ns of arithmetic on this machine). Not a sleep: short enough
-// that randomly delayed processes almost never land in it, long enough that processes released
-// together with microsecond offsets do.
+// store (a full fence and about 300 ns of arithmetic on the 2-core test machine). Not a sleep:
+// processes released together with microsecond offsets (--mode overlap) land in it; randomly
+// delayed ones mostly do when one is preempted inside it (many processes on few cores) or when
+// several waiters are woken at once (lock-test-then-set's release wakes every waiter).
 [[gnu::noinline]] void race_window() {
   std::atomic_thread_fence(std::memory_order_seq_cst);
   volatile std::uint64_t x = 0x9e3779b97f4a7c15ULL;
@@ -170,21 +152,21 @@ class DroppingQueue final : public QueueWrap {
  public:
   using QueueWrap::QueueWrap;
   void put(std::uint64_t item, bool block, std::optional<double> timeout) override {
-    const std::int64_t others = (**in_flight_).fetch_add(1);
+    const std::int64_t others = in_flight_->fetch_add(1);
     const bool drop = others > 0 || ++count_ % 8 == 0;
     if (!drop) {
       try {
         q_->put(item, block, timeout);
       } catch (...) {
-        (**in_flight_).fetch_sub(1);
+        in_flight_->fetch_sub(1);
         throw;
       }
     }
-    (**in_flight_).fetch_sub(1);
+    in_flight_->fetch_sub(1);
   }
 
  private:
-  std::shared_ptr<SharedCounter> in_flight_ = std::make_shared<SharedCounter>();
+  Shared<std::atomic<std::int64_t>> in_flight_;
   std::uint64_t count_ = 0;
 };
 

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -55,6 +56,9 @@ struct OverlapBoard {
   std::atomic<std::uint32_t> arrived;
   std::atomic<std::uint32_t> stop;         // set with the last `go`: leave the loop
   std::atomic<std::uint32_t> failed;       // an actor stopped on an error: end after this iteration
+  std::atomic<std::uint32_t> enough;       // the executor saw a forbidden outcome: end the loop
+  std::atomic<std::uint32_t> go_sleepers;  // actors in a futex wait on `go`, and on `arrived`
+  std::atomic<std::uint32_t> arrived_sleepers;
   std::atomic<std::uint64_t> iterations;   // iterations started
 };
 
@@ -100,14 +104,32 @@ void wake_all(std::atomic<std::uint32_t>& word) {
 }
 
 // wait_while_equal, spinning up to `spin_ns` first: an overlap release must reach every actor
-// within a microsecond or so, and a futex wake-up takes tens.
-bool await_change(std::atomic<std::uint32_t>& word, std::uint32_t value, double timeout_s, std::int64_t spin_ns) {
+// within a microsecond or so, and a futex wake-up takes tens. `sleepers` counts the processes in
+// the futex wait, so that the releasing side makes the wake-up call (a microsecond it would
+// otherwise add to its own start) only when someone sleeps.
+bool await_change(std::atomic<std::uint32_t>& word, std::uint32_t value, double timeout_s, std::int64_t spin_ns,
+                  std::atomic<std::uint32_t>& sleepers) {
   const std::int64_t until = monotonic_ns() + spin_ns;
   while (word.load(std::memory_order_acquire) == value) {
-    if (monotonic_ns() > until) return wait_while_equal(word, value, timeout_s);
+    if (monotonic_ns() > until) {
+      sleepers.fetch_add(1);  // seq_cst, paired with set_and_wake's store and load
+      const bool changed = wait_while_equal(word, value, timeout_s);
+      sleepers.fetch_sub(1);
+      return changed;
+    }
     __builtin_ia32_pause();
   }
   return true;
+}
+
+// Sets `word` (or adds 1 to it) and wakes the processes await_change() put to sleep on it.
+void set_and_wake(std::atomic<std::uint32_t>& word, std::uint32_t value, std::atomic<std::uint32_t>& sleepers) {
+  word.store(value);  // seq_cst: a sleeper either sees the value or is counted below
+  if (sleepers.load() != 0) wake_all(word);
+}
+void add_and_wake(std::atomic<std::uint32_t>& word, std::atomic<std::uint32_t>& sleepers) {
+  word.fetch_add(1);
+  if (sleepers.load() != 0) wake_all(word);
 }
 
 // An overlap start offset: microseconds at most, too short to sleep.
@@ -708,6 +730,7 @@ void reset_objects(const Plan& plan, std::vector<std::unique_ptr<Object>>& objec
 struct Overlap {
   OverlapBoard& board;
   std::int64_t* starts;
+  std::uint64_t* first_slots;  // the first log slot of each iteration
   std::size_t per_iteration;
 };
 
@@ -749,7 +772,20 @@ class CppExecutor final : public Executor {
     Shared<Board> board;
     Shared<OverlapBoard> overlap_board;
     Shared<std::int64_t> starts(overlap ? sch.iterations : 1);
-    const Overlap ov{*overlap_board, starts.get(), per_iteration};
+    Shared<std::uint64_t> first_slots(overlap ? sch.iterations : 1);
+    const Overlap ov{*overlap_board, starts.get(), first_slots.get(), per_iteration};
+    // Overlap: each iteration is judged (stop_when) once the next has started, between the
+    // watchdog's checks.
+    std::uint64_t judged = 0;
+    auto progress = [&] {
+      if (overlap && options.stop_when && ov.board.enough.load() == 0)
+        for (const std::uint64_t started = ov.board.iterations.load(); judged + 1 < started; ++judged)
+          if (options.stop_when(recorder.read(ov.first_slots[judged], ov.first_slots[judged + 1]))) {
+            ov.board.enough.store(1);
+            break;
+          }
+      return recorder.claimed();
+    };
     detail::Group group(out);
     std::vector<std::unique_ptr<Object>> objects;
     try {
@@ -784,7 +820,7 @@ class CppExecutor final : public Executor {
           (*board).gate.store(1, std::memory_order_release);
           wake_all((*board).gate);
         }
-        if (!group.wait_all(deadline, stall, [&] { return recorder.claimed(); })) {
+        if (!group.wait_all(deadline, stall, progress)) {
           out.hung = true;
           out.hang = fmt::format("{} (no new call for {:.2f} s, bound {:.1f} s); killed the run:",
                                  monotonic_ns() > deadline ? "time bound passed" : "no progress",
@@ -878,26 +914,29 @@ class CppExecutor final : public Executor {
                                                         false, 5));
     }
     OverlapBoard& ob = ov.board;
+    // A retry's backoff sleeps microseconds here: without this, each sleep lasts the default
+    // 50 us slack, longer than a whole iteration.
+    ::prctl(PR_SET_TIMERSLACK, 1UL);
     const std::int64_t began = monotonic_ns();
     const std::int64_t budget = ns_of(sch.seconds);
     for (std::uint32_t it = 0;; ++it) {
       if (leader) {
         const bool done = it >= sch.iterations || (it > 0 && monotonic_ns() - began > budget) ||
-                          recorder.claimed() + ov.per_iteration > recorder.capacity();
+                          recorder.claimed() + ov.per_iteration > recorder.capacity() ||
+                          ob.enough.load(std::memory_order_acquire) != 0;
         if (done) {
           ob.stop.store(1, std::memory_order_release);
-          ob.go.store(it + 1, std::memory_order_release);
-          wake_all(ob.go);
+          set_and_wake(ob.go, it + 1, ob.go_sleepers);
           return;
         }
         ov.starts[it] = monotonic_ns();
+        ov.first_slots[it] = recorder.claimed();
         ob.iterations.store(it + 1, std::memory_order_release);
         reset_objects(plan, objects);
         ob.arrived.store(0, std::memory_order_relaxed);
-        ob.go.store(it + 1, std::memory_order_release);
-        wake_all(ob.go);
+        set_and_wake(ob.go, it + 1, ob.go_sleepers);
       } else {
-        if (!await_change(ob.go, it, wait, spin))
+        if (!await_change(ob.go, it, wait, spin, ob.go_sleepers))
           throw std::runtime_error(fmt::format("overlap: iteration {} was not released within {} s", it, wait));
         if (ob.stop.load(std::memory_order_acquire) != 0) return;
       }
@@ -910,28 +949,24 @@ class CppExecutor final : public Executor {
         ob.failed.store(1, std::memory_order_release);
         if (leader) {
           ob.stop.store(1, std::memory_order_release);
-          ob.go.store(it + 2, std::memory_order_release);
-          wake_all(ob.go);
+          set_and_wake(ob.go, it + 2, ob.go_sleepers);
         } else {
-          ob.arrived.fetch_add(1, std::memory_order_acq_rel);
-          wake_all(ob.arrived);
+          add_and_wake(ob.arrived, ob.arrived_sleepers);
         }
         throw;
       }
       if (!leader) {
-        ob.arrived.fetch_add(1, std::memory_order_acq_rel);
-        wake_all(ob.arrived);
+        add_and_wake(ob.arrived, ob.arrived_sleepers);
         continue;
       }
       for (std::uint32_t n; (n = ob.arrived.load(std::memory_order_acquire)) < others;)
-        if (!await_change(ob.arrived, n, wait, spin))
+        if (!await_change(ob.arrived, n, wait, spin, ob.arrived_sleepers))
           throw std::runtime_error(fmt::format("overlap: iteration {}: {} of {} actors did not finish within {} s", it,
                                                others - n, others, wait));
       for (std::size_t k = 0; k < later.size(); ++k) later_ins[k]->run(later[k]->steps);
       if (ob.failed.load(std::memory_order_acquire) != 0) {
         ob.stop.store(1, std::memory_order_release);
-        ob.go.store(it + 2, std::memory_order_release);
-        wake_all(ob.go);
+        set_and_wake(ob.go, it + 2, ob.go_sleepers);
         return;
       }
     }

@@ -138,11 +138,16 @@ void Recorder::clear() noexcept {
 }
 
 History Recorder::read() const {
-  History h;
-  const std::uint64_t n = std::min<std::uint64_t>(claimed(), capacity_);
+  History h = read(0, claimed());
   h.dropped = dropped();
-  h.ops.reserve(static_cast<std::size_t>(n));
-  for (std::uint64_t i = 0; i < n; ++i) {
+  return h;
+}
+
+History Recorder::read(std::uint64_t first, std::uint64_t last) const {
+  History h;
+  const std::uint64_t n = std::min<std::uint64_t>({claimed(), capacity_, last});
+  h.ops.reserve(static_cast<std::size_t>(n > first ? n - first : 0));
+  for (std::uint64_t i = first; i < n; ++i) {
     const LogSlot& s = slots_[i];
     const std::uint32_t state = s.state.load(std::memory_order_acquire);
     if (state == detail::kSlotFree) {

@@ -140,6 +140,11 @@ ScenarioResult run_scenario(Executor& executor, const Scenario& scenario, const 
   validate_schedule(scenario.schedule, plan);
   ExecOptions exec = options.exec;
   exec.schedule = scenario.schedule;
+  if (scenario.schedule.mode == ScheduleMode::overlap && !exec.stop_when) {
+    // The first forbidden outcome ends the run (all iterations run are judged again below).
+    auto check = property.checker(scenario.params, options.profile.value_or(executor.default_profile()));
+    exec.stop_when = [check](const History& h) { return check(h).status == Status::illegal; };
+  }
   Execution e = executor.execute(plan, exec);
 
   ScenarioResult result;

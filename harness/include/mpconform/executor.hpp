@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +59,10 @@ struct ExecOptions {
   std::size_t capacity = std::size_t{1} << 14;
   /// How the interleaving is chosen (scenario.hpp). pct requires pct_permitted().
   Schedule schedule;
+  /// Overlap mode, C++ executor: called in the executor's process, between its watchdog checks
+  /// (every 20 ms at most), with each completed iteration's history in order; true ends the run
+  /// after the iteration in flight (the first forbidden outcome need not wait for the budget).
+  std::function<bool(const History&)> stop_when;
 };
 
 /// True when this process may put its children under SCHED_FIFO and pin them to a CPU (root,

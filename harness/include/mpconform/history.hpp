@@ -241,6 +241,10 @@ class Recorder {
   /// The whole history: every claimed slot, in slot order. Call it after the run (all writers
   /// reaped): an invoked slot with no completion is returned as info, return_ns = kNever.
   [[nodiscard]] History read() const;
+  /// The slots [first, last) (clamped to those claimed), read as read() does, without the
+  /// dropped count: the calls recorded between two moments, while the writers may still be
+  /// writing later slots (overlap mode reads each iteration as it completes).
+  [[nodiscard]] History read(std::uint64_t first, std::uint64_t last) const;
 
   [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
   /// Slots claimed so far (including overflowed claims, which are counted in dropped()).

@@ -95,7 +95,7 @@ struct Scenario {
 /// The schedule for `plan` drawn from `seed`: mode delays gives an empty one; pct draws a
 /// priority permutation of the plan's processes and depth - 1 change points uniformly among the
 /// plan's estimated calls (plan_calls()); overlap draws the offsets' seed and their range (0 to
-/// 20 us) and runs up to 100000 iterations in 0.5 s.
+/// 5 us) and runs up to 100000 iterations in 0.25 s.
 Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t seed, const Plan& plan);
 
 /// A scenario of property `property` drawn from `seed`: the same (property, seed, limits)

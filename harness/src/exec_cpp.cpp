@@ -42,6 +42,7 @@ constexpr std::size_t kNoteSize = 200;
 // mapping made per run). All waits on it are bounded futex waits.
 struct Board {
   std::atomic<std::uint32_t> gate;       // 0 until the executor releases phase 0
+  std::atomic<std::uint32_t> ready;      // phase-0 processes waiting at the gate
   std::atomic<std::uint32_t> watching;   // the observer watches (start_children's children wait)
   std::atomic<std::uint32_t> published;  // bumped each time a pid is published
   std::atomic<std::uint64_t> calls;      // pct: calls made so far by every process (change points)
@@ -815,6 +816,12 @@ class CppExecutor final : public Executor {
           if (p.phase == phase) fork(group, plan, p, objects, *board, recorder, sch, ov);
         if (phase == 0) {
           close_pipe_ends(objects);  // the parent's copies must go, or EOF never comes
+          // Open the gate when every process waits at it (under PCT: pinned and at its
+          // priority), so that none starts late on another CPU and a schedule replays.
+          const auto forked = static_cast<std::uint32_t>(out.processes.size());
+          const std::int64_t until = monotonic_ns() + ns_of(plan.timing.wait);
+          for (std::uint32_t n; (n = (*board).ready.load()) < forked && monotonic_ns() < until;)
+            wait_while_equal((*board).ready, n, static_cast<double>(until - monotonic_ns()) / 1e9);
           gate_open = monotonic_ns();
           out.setup_s = static_cast<double>(gate_open - t0) / 1e9;
           (*board).gate.store(1, std::memory_order_release);
@@ -862,6 +869,8 @@ class CppExecutor final : public Executor {
           PipeEnds& ends = objects[o]->pipe;
           (e == 0 ? ends.first : ends.second)->close();
         }
+        board.ready.fetch_add(1);
+        wake_all(board.ready);
         if (!wait_while_equal(board.gate, 0, plan.timing.wait)) ::_exit(4);
         if (overlap) {
           run_overlap(plan, p, objects, board, recorder, schedule, ov);
@@ -936,8 +945,9 @@ class CppExecutor final : public Executor {
         ob.arrived.store(0, std::memory_order_relaxed);
         set_and_wake(ob.go, it + 1, ob.go_sleepers);
       } else {
-        if (!await_change(ob.go, it, wait, spin, ob.go_sleepers))
-          throw std::runtime_error(fmt::format("overlap: iteration {} was not released within {} s", it, wait));
+        // A barrier that times out is not this process's failure: the one it waits for is stuck
+        // (the watchdog reports it, with its pending call) or died (a crash verdict of its own).
+        if (!await_change(ob.go, it, wait, spin, ob.go_sleepers)) return;
         if (ob.stop.load(std::memory_order_acquire) != 0) return;
       }
       spin_for(overlap_offset_ns(sch, it, me.index));
@@ -960,9 +970,7 @@ class CppExecutor final : public Executor {
         continue;
       }
       for (std::uint32_t n; (n = ob.arrived.load(std::memory_order_acquire)) < others;)
-        if (!await_change(ob.arrived, n, wait, spin, ob.arrived_sleepers))
-          throw std::runtime_error(fmt::format("overlap: iteration {}: {} of {} actors did not finish within {} s", it,
-                                               others - n, others, wait));
+        if (!await_change(ob.arrived, n, wait, spin, ob.arrived_sleepers)) return;
       for (std::size_t k = 0; k < later.size(); ++k) later_ins[k]->run(later[k]->steps);
       if (ob.failed.load(std::memory_order_acquire) != 0) {
         ob.stop.store(1, std::memory_order_release);

@@ -770,8 +770,8 @@ const Entry kMutants[] = {
     {"pipe-early-eof", "Connection.recv raises EOFError on its 3rd call, before the writers closed",
      "pipe", "control", &make_as<PipeMutant<EarlyEofConnection>>},
     {"ticket-check-outside-lock", "the ticket purchase reads the count before taking the lock",
-     "tickets", "control", &make_as<TicketOutsideLock>},
-    {"value-lock-noop", "a shared Value whose lock excludes nobody", "value", "control", &make_as<ValueLockNoop>},
+     "tickets", "atomicity", &make_as<TicketOutsideLock>},
+    {"value-lock-noop", "a shared Value whose lock excludes nobody", "value", "atomicity", &make_as<ValueLockNoop>},
     {"queue-get-sleeps-through",
      "Queue.get(block=True, timeout>0) that finds the queue empty sleeps its whole timeout (no put wakes it), "
      "then raises Empty without looking again",

@@ -133,9 +133,10 @@ std::string testcase_xml(const std::string& classname, const std::string& name, 
 }
 
 void print_backends(std::ostream& out, const std::vector<BackendInfo>& backends) {
-  out << fmt::format("{:<41} {:<9} {}\n", "backend", "caught by", "description");
+  out << fmt::format("{:<41} {:<9} {:<9} {}\n", "backend", "caught by", "kind", "description");
   for (const BackendInfo& b : backends)
-    out << fmt::format("{:<41} {:<9} {}\n", b.name, b.mutant ? b.caught_by : "-", b.description);
+    out << fmt::format("{:<41} {:<9} {:<9} {}\n", b.name, b.mutant ? b.caught_by : "-", b.kind.empty() ? "-" : b.kind,
+                       b.description);
   out << "plugins: --backend /path/to/libyours.so (see harness/INTERPRETING.md, \"Backends\")\n";
 }
 

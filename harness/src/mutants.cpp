@@ -629,11 +629,13 @@ class BoundedPutRaceQueue final : public QueueWrap {
 
 // ---- the mutant backends ----------------------------------------------------------------------
 
-class QueueDrop final : public ForwardingBackend {
+// The reference with each Queue wrapped in `Wrap` (a mutant that overrides Queue members).
+template <class Wrap>
+class QueueMutant final : public ForwardingBackend {
  public:
   using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
-    return std::make_unique<DroppingQueue>(inner_->make_queue(maxsize));
+    return std::make_unique<Wrap>(inner_->make_queue(maxsize));
   }
 };
 
@@ -642,22 +644,6 @@ class SimpleQueueDrop final : public ForwardingBackend {
   using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<SimpleQueue> make_simple_queue() override {
     return std::make_unique<DroppingSimpleQueue>(inner_->make_simple_queue());
-  }
-};
-
-class QueueReorder final : public ForwardingBackend {
- public:
-  using ForwardingBackend::ForwardingBackend;
-  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
-    return std::make_unique<ReorderingQueue>(inner_->make_queue(maxsize));
-  }
-};
-
-class QueuePutSegv final : public ForwardingBackend {
- public:
-  using ForwardingBackend::ForwardingBackend;
-  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
-    return std::make_unique<SegvQueue>(inner_->make_queue(maxsize));
   }
 };
 
@@ -698,14 +684,6 @@ class TicketOutsideLock final : public ForwardingBackend {
   TicketProgram ticket_program() const override { return &check_outside_lock; }
 };
 
-class QueueGetSleepsThrough final : public ForwardingBackend {
- public:
-  using ForwardingBackend::ForwardingBackend;
-  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
-    return std::make_unique<SleepsThroughQueue>(inner_->make_queue(maxsize));
-  }
-};
-
 class JoinableCountRace final : public ForwardingBackend {
  public:
   using ForwardingBackend::ForwardingBackend;
@@ -718,14 +696,6 @@ class LockTestThenSet final : public ForwardingBackend {
  public:
   using ForwardingBackend::ForwardingBackend;
   std::unique_ptr<Lock> make_lock() override { return std::make_unique<TestThenSetLock>(); }
-};
-
-class QueueDoubleGet final : public ForwardingBackend {
- public:
-  using ForwardingBackend::ForwardingBackend;
-  std::unique_ptr<Queue> make_queue(std::int64_t maxsize) override {
-    return std::make_unique<DoubleGetQueue>(inner_->make_queue(maxsize));
-  }
 };
 
 class QueueBoundedPutRace final : public ForwardingBackend {
@@ -752,10 +722,10 @@ std::unique_ptr<Backend> make_as(std::string name, std::unique_ptr<Backend> base
 
 const Entry kMutants[] = {
     {"queue-drop", "Queue.put loses the item under contention (or every 8th put)", "queue",
-     "control", &make_as<QueueDrop>},
-    {"queue-reorder", "Queue.get swaps two adjacent items", "queue", "control", &make_as<QueueReorder>},
+     "control", &make_as<QueueMutant<DroppingQueue>>},
+    {"queue-reorder", "Queue.get swaps two adjacent items", "queue", "control", &make_as<QueueMutant<ReorderingQueue>>},
     {"queue-put-segv", "Queue.put dies of SIGSEGV on the 3rd put of a process (a crash)", "queue",
-     "control", &make_as<QueuePutSegv>},
+     "control", &make_as<QueueMutant<SegvQueue>>},
     {"simple-queue-drop", "SimpleQueue.put loses every 5th item of a process", "queue",
      "control", &make_as<SimpleQueueDrop>},
     {"lock-two-holders", "Lock/RLock.acquire lets a second holder in every other time it is contended",
@@ -775,7 +745,7 @@ const Entry kMutants[] = {
     {"queue-get-sleeps-through",
      "Queue.get(block=True, timeout>0) that finds the queue empty sleeps its whole timeout (no put wakes it), "
      "then raises Empty without looking again",
-     "queue", "order", &make_as<QueueGetSleepsThrough>},
+     "queue", "order", &make_as<QueueMutant<SleepsThroughQueue>>},
     {"joinable-count-race",
      "JoinableQueue's unfinished-task count is a shared integer updated by load, window, store in put and "
      "task_done: overlapping updates are lost",
@@ -786,7 +756,7 @@ const Entry kMutants[] = {
      "lock", "atomicity", &make_as<LockTestThenSet>},
     {"queue-double-get",
      "Queue.get removes the head only after a window: a get starting inside it returns the same item again",
-     "queue", "atomicity", &make_as<QueueDoubleGet>},
+     "queue", "atomicity", &make_as<QueueMutant<DoubleGetQueue>>},
     {"queue-bounded-put-race",
      "bounded Queue.put checks size < maxsize, then puts holding nothing: two overlapping puts into the last "
      "free slot both succeed (maxsize + 1 items)",

@@ -23,6 +23,7 @@ double median(std::vector<double> v) {
 constexpr const char* kKinds[] = {"order", "atomicity", "control"};
 
 std::string cell_text(const BenchCell& c) {
+  if (c.verdict == "n/a") return "n/a";
   return c.caught ? fmt::format("{:.2f} s", c.seconds) : std::string("-");
 }
 
@@ -104,7 +105,9 @@ std::vector<BenchCell> bench_bugs(const BenchOptions& options, std::ostream& out
     }
 
   // The table: one row per mutant, one column per mode.
-  out << fmt::format("\ntime to the first failure ('-': not caught within {:.0f} s)\n", options.seconds);
+  out << fmt::format("\ntime to the first failure ('-': not caught within {:.0f} s; n/a: the mode cannot run the "
+                     "property, left out of the medians)\n",
+                     options.seconds);
   out << fmt::format("{:<28} {:<9}", "mutant", "kind");
   for (const BenchMode& m : modes) out << fmt::format(" {:>9}", m.name);
   out << "\n";
@@ -126,7 +129,7 @@ std::vector<BenchCell> bench_bugs(const BenchOptions& options, std::ostream& out
     for (const BenchMode& m : modes) {
       std::vector<double> t;
       for (const BenchCell& c : cells)
-        if (c.kind == kind && c.mode == m.name) t.push_back(c.caught ? c.seconds : options.seconds);
+        if (c.kind == kind && c.mode == m.name && c.verdict != "n/a") t.push_back(c.caught ? c.seconds : options.seconds);
       any = any || !t.empty();
       line += fmt::format(" {:>9}", t.empty() ? "" : fmt::format("{:.2f} s", median(t)));
     }
@@ -136,7 +139,7 @@ std::vector<BenchCell> bench_bugs(const BenchOptions& options, std::ostream& out
     for (const BenchMode& m : modes) {
       int n = 0, caught = 0;
       for (const BenchCell& c : cells)
-        if (c.kind == kind && c.mode == m.name) {
+        if (c.kind == kind && c.mode == m.name && c.verdict != "n/a") {
           ++n;
           caught += c.caught ? 1 : 0;
         }

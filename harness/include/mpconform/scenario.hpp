@@ -95,7 +95,7 @@ struct Scenario {
 /// The schedule for `plan` drawn from `seed`: mode delays gives an empty one; pct draws a
 /// priority permutation of the plan's processes and depth - 1 change points uniformly among the
 /// plan's estimated calls (plan_calls()); overlap draws the offsets' seed and their range (0 to
-/// 5 us) and runs up to 100000 iterations in 0.25 s.
+/// 5 us) and runs up to 100000 iterations in 0.1 s.
 Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t seed, const Plan& plan);
 
 /// A scenario of property `property` drawn from `seed`: the same (property, seed, limits)
@@ -103,8 +103,9 @@ Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t see
 /// property.
 Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits& limits = {});
 /// The same scenario with a schedule of `mode` (and `depth` for pct) drawn from the same seed.
-/// overlap draws small scenarios (at most 2 processes per role, 3 items each): an iteration
-/// must be short for many to run.
+/// overlap draws small scenarios (at most 2 processes per role, 3 items each: an iteration must
+/// be short for many to run) with at least two processes in phase 0 where the property has such
+/// scenarios (drawn again from the same seed, at most 16 times).
 Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits& limits, ScheduleMode mode,
                   std::uint32_t depth);
 

@@ -121,7 +121,7 @@ Schedule draw_schedule(ScheduleMode mode, std::uint32_t depth, std::uint64_t see
     sch.max_offset_ns = kRanges[std::uniform_int_distribution<std::size_t>(0, kRanges.size() - 1)(rng)];
     sch.offset_seed = rng();
     sch.iterations = 100000;
-    sch.seconds = 0.25;  // more scenario shapes per second; a forbidden outcome ends one early
+    sch.seconds = 0.1;  // more scenario shapes per second; a forbidden outcome ends one early
     return sch;
   }
   if (depth < 1 || depth > 4) throw std::invalid_argument(fmt::format("PCT depth {} is not 1..4", depth));
@@ -146,8 +146,18 @@ Scenario generate(std::string_view property, std::uint64_t seed, const GenLimits
     l.max_processes = std::min<std::uint32_t>(l.max_processes, 2);
     l.max_items = std::min<std::uint32_t>(l.max_items, 3);
   }
+  const Property& p = property_named(property);
   Scenario s = generate(property, seed, l);
-  s.schedule = draw_schedule(mode, depth, seed, property_named(property).plan(s.params));
+  // Overlap: one actor has nothing to overlap with; draw again (from the same seed, so the
+  // scenario still replays from it) until two or more processes run in phase 0.
+  auto actors = [&] {
+    const Plan plan = p.plan(s.params);
+    return std::count_if(plan.processes.begin(), plan.processes.end(), [](const PlanProcess& q) { return q.phase == 0; });
+  };
+  for (std::uint64_t again = 1; mode == ScheduleMode::overlap && again <= 16 && actors() < 2; ++again)
+    s = generate(property, mix(property, seed) + again, l);
+  s.seed = seed;
+  s.schedule = draw_schedule(mode, depth, seed, p.plan(s.params));
   return s;
 }
 

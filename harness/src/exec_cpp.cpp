@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 
 #include "detail/group.hpp"
+#include "detail/shared.hpp"
 #include "detail/temp.hpp"
 #include "mpconform/executor.hpp"
 #include "mpconform/tiers.hpp"
@@ -34,7 +35,9 @@
 namespace mpconform {
 namespace {
 
+using detail::Shared;
 using detail::sleep_us;
+using detail::wake_all;
 
 constexpr std::size_t kNoteSize = 200;
 
@@ -63,45 +66,15 @@ struct OverlapBoard {
   std::atomic<std::uint64_t> iterations;   // iterations started
 };
 
-// `n` objects of T in an anonymous MAP_SHARED mapping, seen by every process forked after it was
-// made; nothing outlives the run.
-template <class T>
-class Shared {
- public:
-  explicit Shared(std::size_t n = 1) : n_(n) {
-    void* p = ::mmap(nullptr, n * sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::runtime_error(fmt::format("mmap: {}", std::strerror(errno)));
-    data_ = static_cast<T*>(p);
-    // The mapping is zero-filled: a trivial T needs no construction (nor its pages touched).
-    if constexpr (!std::is_trivially_default_constructible_v<T>)
-      for (std::size_t i = 0; i < n; ++i) new (data_ + i) T{};
-  }
-  ~Shared() { ::munmap(data_, n_ * sizeof(T)); }
-  Shared(const Shared&) = delete;
-  Shared& operator=(const Shared&) = delete;
-  T& operator*() const noexcept { return *data_; }
-  T* get() const noexcept { return data_; }
-
- private:
-  std::size_t n_;
-  T* data_ = nullptr;
-};
-
 // Bounded wait until `word` != `value`. Returns false on time-out.
 bool wait_while_equal(std::atomic<std::uint32_t>& word, std::uint32_t value, double timeout_s) {
   const std::int64_t deadline = monotonic_ns() + static_cast<std::int64_t>(timeout_s * 1e9);
   while (word.load(std::memory_order_acquire) == value) {
     const std::int64_t left = deadline - monotonic_ns();
     if (left <= 0) return false;
-    timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
-    // Not FUTEX_PRIVATE: the word is in a MAP_SHARED mapping seen by several processes.
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, value, &ts, nullptr, 0);
+    detail::futex_wait(word, value, left);
   }
   return true;
-}
-
-void wake_all(std::atomic<std::uint32_t>& word) {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
 }
 
 // wait_while_equal, spinning up to `spin_ns` first: an overlap release must reach every actor
@@ -909,20 +882,30 @@ class CppExecutor final : public Executor {
     PlanTiming timing = plan.timing;
     timing.settle = 0;  // the actors are done: what they put is in the queue (no feeder to wait for)
     const double wait = plan.timing.wait;
-    // One interpreter for this actor and, in the leader, one for each later process.
-    const ProcessLog my_plog = recorder.log(me.index);
-    const Log my_log(my_plog, board, sch);
-    Interpreter mine(*b_, timing, objects, board, recorder, my_log, false, 5);
-    std::vector<ProcessLog> later_plogs;
-    for (const PlanProcess* q : later) later_plogs.push_back(recorder.log(q->index));
-    std::vector<std::unique_ptr<Log>> later_logs;
-    std::vector<std::unique_ptr<Interpreter>> later_ins;
-    for (const ProcessLog& l : later_plogs) {
-      later_logs.push_back(std::make_unique<Log>(l, board, sch));
-      later_ins.push_back(std::make_unique<Interpreter>(*b_, timing, objects, board, recorder, *later_logs.back(),
-                                                        false, 5));
-    }
+    // The steps of one plan process run here, recorded under its index (the interpreter refers
+    // to the log, the log to the process log: they live together, unmoved).
+    struct Runner {
+      Runner(CppExecutor& e, const PlanTiming& t, std::vector<std::unique_ptr<Object>>& objects, Board& board,
+             const Recorder& recorder, const Schedule& sch, const PlanProcess& p)
+          : process(p), plog(recorder.log(p.index)), log(plog, board, sch),
+            in(*e.b_, t, objects, board, recorder, log, false, 5) {}
+      void run() { in.run(process.steps); }
+      const PlanProcess& process;
+      const ProcessLog plog;
+      const Log log;
+      Interpreter in;
+    };
+    Runner mine(*this, timing, objects, board, recorder, sch, me);
+    std::vector<std::unique_ptr<Runner>> arbiters;  // in the leader: the later phases, in order
+    if (leader)
+      for (const PlanProcess* q : later)
+        arbiters.push_back(std::make_unique<Runner>(*this, timing, objects, board, recorder, sch, *q));
     OverlapBoard& ob = ov.board;
+    // Ends the loop: the others, waiting for release `go`, wake up to the stop flag.
+    auto stop_at = [&](std::uint32_t go) {
+      ob.stop.store(1, std::memory_order_release);
+      set_and_wake(ob.go, go, ob.go_sleepers);
+    };
     // A retry's backoff sleeps microseconds here: without this, each sleep lasts the default
     // 50 us slack, longer than a whole iteration.
     ::prctl(PR_SET_TIMERSLACK, 1UL);
@@ -933,11 +916,7 @@ class CppExecutor final : public Executor {
         const bool done = it >= sch.iterations || (it > 0 && monotonic_ns() - began > budget) ||
                           recorder.claimed() + ov.per_iteration > recorder.capacity() ||
                           ob.enough.load(std::memory_order_acquire) != 0;
-        if (done) {
-          ob.stop.store(1, std::memory_order_release);
-          set_and_wake(ob.go, it + 1, ob.go_sleepers);
-          return;
-        }
+        if (done) return stop_at(it + 1);
         ov.starts[it] = monotonic_ns();
         ov.first_slots[it] = recorder.claimed();
         ob.iterations.store(it + 1, std::memory_order_release);
@@ -952,17 +931,15 @@ class CppExecutor final : public Executor {
       }
       spin_for(overlap_offset_ns(sch, it, me.index));
       try {
-        mine.run(me.steps);
+        mine.run();
       } catch (...) {
         // This process stops (its note says why); the others end the loop after this iteration
         // instead of waiting for it until their bound.
         ob.failed.store(1, std::memory_order_release);
-        if (leader) {
-          ob.stop.store(1, std::memory_order_release);
-          set_and_wake(ob.go, it + 2, ob.go_sleepers);
-        } else {
+        if (leader)
+          stop_at(it + 2);
+        else
           add_and_wake(ob.arrived, ob.arrived_sleepers);
-        }
         throw;
       }
       if (!leader) {
@@ -971,12 +948,8 @@ class CppExecutor final : public Executor {
       }
       for (std::uint32_t n; (n = ob.arrived.load(std::memory_order_acquire)) < others;)
         if (!await_change(ob.arrived, n, wait, spin, ob.arrived_sleepers)) return;
-      for (std::size_t k = 0; k < later.size(); ++k) later_ins[k]->run(later[k]->steps);
-      if (ob.failed.load(std::memory_order_acquire) != 0) {
-        ob.stop.store(1, std::memory_order_release);
-        set_and_wake(ob.go, it + 2, ob.go_sleepers);
-        return;
-      }
+      for (const auto& a : arbiters) a->run();
+      if (ob.failed.load(std::memory_order_acquire) != 0) return stop_at(it + 2);
     }
   }
 

@@ -6,56 +6,30 @@
 // shared mapping made in the parent.
 #include "mutants.hpp"
 
-#include <linux/futex.h>
 #include <signal.h>
-#include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
-#include <climits>
-#include <ctime>
 #include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
 
+#include "detail/shared.hpp"
 #include "mpconform/backend.hpp"
 #include "mpconform/forwarding_backend.hpp"
+#include "mpconform/history.hpp"
 #include "mpref/errors.hpp"
 
 namespace mpconform::engine {
 namespace {
 
-// A T in shared memory (its own anonymous MAP_SHARED mapping, one page), value-initialized,
-// visible to every process forked after it was made.
-template <class T>
-class Shared {
- public:
-  Shared() {
-    void* p = ::mmap(nullptr, sizeof(T), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) throw std::runtime_error("mmap failed");
-    t_ = new (p) T{};
-  }
-  ~Shared() { ::munmap(t_, sizeof(T)); }
-  Shared(const Shared&) = delete;
-  Shared& operator=(const Shared&) = delete;
-  T& operator*() const noexcept { return *t_; }
-  T* operator->() const noexcept { return t_; }
+// ---- waiting: futex waits on a 32-bit word of a shared mapping, by Python's timeout rules,
+// never busy.
 
- private:
-  T* t_;
-};
-
-// ---- waiting: futex waits on a 32-bit word of a shared mapping (not FUTEX_PRIVATE: several
-// processes share it), by Python's timeout rules, never busy.
-
-std::int64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
-}
+using detail::Shared;
+using detail::wake_all;
 
 // How long one futex wait lasts at most before the waiter looks again (a waker that died
 // between its store and its wake-up must not strand anybody).
@@ -69,17 +43,16 @@ class Wait {
     if (!block || (timeout && !(*timeout > 0))) {
       none_ = true;
     } else if (timeout) {
-      deadline_ = now_ns() + static_cast<std::int64_t>(*timeout * 1e9);
+      deadline_ = monotonic_ns() + static_cast<std::int64_t>(*timeout * 1e9);
     }
   }
-  [[nodiscard]] bool expired() const { return none_ || (deadline_ != kForever && now_ns() >= deadline_); }
+  [[nodiscard]] bool expired() const { return none_ || (deadline_ != kForever && monotonic_ns() >= deadline_); }
   // Sleeps while `word` holds `value`: until woken, the deadline, or the recheck interval.
   void sleep(std::atomic<std::uint32_t>& word, std::uint32_t value) const {
     std::int64_t left = kRecheckNs;
-    if (deadline_ != kForever) left = std::min(left, deadline_ - now_ns());
+    if (deadline_ != kForever) left = std::min(left, deadline_ - monotonic_ns());
     if (left <= 0) return;
-    timespec ts{static_cast<time_t>(left / 1'000'000'000), static_cast<long>(left % 1'000'000'000)};
-    ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT, value, &ts, nullptr, 0);
+    detail::futex_wait(word, value, left);
   }
 
  private:
@@ -87,10 +60,6 @@ class Wait {
   bool none_ = false;
   std::int64_t deadline_ = kForever;
 };
-
-void wake_all(std::atomic<std::uint32_t>& word) {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
-}
 
 // The race window of the atomicity mutants: what the broken code does between its load and its
 // store (a full fence and about 300 ns of arithmetic on the 2-core test machine). Not a sleep:

@@ -423,9 +423,13 @@ std::string overlap_unsupported(const Plan& plan) {
 }
 
 Schedule schedule_from_plan_json(const nlohmann::json& plan) {
+  if (!plan.is_object() || !plan.contains("schedule")) return {};
+  return schedule_from_json(plan.at("schedule"));
+}
+
+Schedule schedule_from_json(const nlohmann::json& j) {
   Schedule s;
-  if (!plan.is_object() || !plan.contains("schedule")) return s;
-  const json& j = plan.at("schedule");
+  bool depth_given = false;
   if (!j.is_object()) bad("schedule", "must be an object");
   for (const auto& [k, v] : j.items()) {
     const std::string p = "schedule." + k;
@@ -441,6 +445,11 @@ Schedule schedule_from_plan_json(const nlohmann::json& plan) {
       s.max_offset_ns = number<std::uint32_t>(v, p, 0, 1'000'000);
     } else if (k == "offset_seed") {
       s.offset_seed = number<std::uint64_t>(v, p, 0, UINT64_MAX);
+    } else if (k == "depth") {
+      s.depth = number<std::uint32_t>(v, p, 1, 4);
+      depth_given = true;
+    } else if (k == "calls") {
+      s.calls = number<std::uint64_t>(v, p, 0, std::uint64_t{1} << 40);
     } else if (k == "cpu") {
       // Where the Python executor pins the processes (the harness writes it); the C++ executor
       // always uses pct_cpu().
@@ -456,7 +465,7 @@ Schedule schedule_from_plan_json(const nlohmann::json& plan) {
       bad(p, "unknown field");
     }
   }
-  s.depth = static_cast<std::uint32_t>(s.change_points.size() + 1);
+  if (!depth_given) s.depth = static_cast<std::uint32_t>(s.change_points.size() + 1);
   if (s.mode == ScheduleMode::overlap) {
     if (s.iterations == 0) s.iterations = 1000;
     if (s.seconds == 0) s.seconds = 1.0;

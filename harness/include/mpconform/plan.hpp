@@ -188,6 +188,10 @@ struct Schedule;
 /// throws std::invalid_argument naming the field when it is malformed.
 nlohmann::json schedule_json(const Schedule& schedule);
 Schedule schedule_from_plan_json(const nlohmann::json& plan);
+/// The schedule member's value itself (also a scenario file's "schedule", which adds pct's
+/// "depth" and "calls"; without "depth", depth is the change points + 1). Throws
+/// std::invalid_argument naming the field ("schedule.seconds: ...").
+Schedule schedule_from_json(const nlohmann::json& schedule);
 
 /// Why `plan` cannot run in overlap mode (setup steps, or a step that starts or observes
 /// processes, runs the exit work, or closes a pipe end: repeating them on the same objects is

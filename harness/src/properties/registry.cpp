@@ -239,45 +239,14 @@ std::vector<Scenario> smaller(const Scenario& s) {
 
 nlohmann::json to_json(const Scenario& s) {
   nlohmann::json j{{"property", s.property}, {"seed", s.seed}, {"scenario", s.params}};
-  if (s.schedule.mode == ScheduleMode::pct)
-    j["schedule"] = {{"mode", to_string(s.schedule.mode)},
-                     {"depth", s.schedule.depth},
-                     {"priorities", s.schedule.priorities},
-                     {"change_points", s.schedule.change_points},
-                     {"calls", s.schedule.calls}};
-  if (s.schedule.mode == ScheduleMode::overlap)
-    j["schedule"] = {{"mode", to_string(s.schedule.mode)},
-                     {"iterations", s.schedule.iterations},
-                     {"seconds", s.schedule.seconds},
-                     {"max_offset_ns", s.schedule.max_offset_ns},
-                     {"offset_seed", s.schedule.offset_seed}};
+  if (s.schedule.mode != ScheduleMode::delays) j["schedule"] = schedule_json(s.schedule);
+  if (s.schedule.mode == ScheduleMode::pct) {  // what a plan's schedule derives or does not need
+    j["schedule"]["depth"] = s.schedule.depth;
+    j["schedule"]["calls"] = s.schedule.calls;
+  }
   return j;
 }
 
-namespace {
-Schedule schedule_from_json(const nlohmann::json& j) {
-  auto bad = [](const std::string& what) { throw std::invalid_argument("scenario file: schedule." + what); };
-  if (!j.is_object()) bad(": must be an object");
-  Schedule sch;
-  for (const auto& [k, v] : j.items()) {
-    try {
-      if (k == "mode") sch.mode = schedule_mode_from_string(v.get<std::string>());
-      else if (k == "depth") sch.depth = v.get<std::uint32_t>();
-      else if (k == "priorities") sch.priorities = v.get<std::vector<std::uint32_t>>();
-      else if (k == "change_points") sch.change_points = v.get<std::vector<std::uint64_t>>();
-      else if (k == "calls") sch.calls = v.get<std::uint64_t>();
-      else if (k == "iterations") sch.iterations = v.get<std::uint64_t>();
-      else if (k == "seconds") sch.seconds = v.get<double>();
-      else if (k == "max_offset_ns") sch.max_offset_ns = v.get<std::uint32_t>();
-      else if (k == "offset_seed") sch.offset_seed = v.get<std::uint64_t>();
-      else bad(k + ": unknown field");
-    } catch (const nlohmann::json::exception&) {
-      bad(k + ": wrong type");
-    }
-  }
-  return sch;
-}
-}  // namespace
 
 Scenario scenario_from_json(const nlohmann::json& j) {
   if (!j.is_object()) throw std::invalid_argument("scenario file: must be a JSON object");
@@ -290,7 +259,11 @@ Scenario scenario_from_json(const nlohmann::json& j) {
     throw std::invalid_argument("scenario file: seed: must be a non-negative integer");
   if (!j.contains("scenario")) throw std::invalid_argument("scenario file: scenario: missing");
   Scenario s{j.at("property").get<std::string>(), j.at("seed").get<std::uint64_t>(), j.at("scenario"), {}};
-  if (j.contains("schedule")) s.schedule = schedule_from_json(j.at("schedule"));
+  if (j.contains("schedule")) try {
+      s.schedule = schedule_from_json(j.at("schedule"));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(std::string("scenario file: ") + e.what());
+    }
   validate(s);
   return s;
 }

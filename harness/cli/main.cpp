@@ -3,7 +3,7 @@
 //   mpconform run [--backend NAME] [--profile reference|cpython] [--property P ...]
 //                 [--scenarios N | --seconds S] [--seed N] [--json FILE] [--junit FILE]
 //                 [--scenario-file FILE] [--no-shrink] [--history-dir DIR] [--mode delays|pct|overlap]
-//                 [--depth D] [--shard I/N]
+//                 [--depth D] [--shard I/N] [--expectations FILE]
 //   mpconform backends
 //   mpconform properties
 //   mpconform plan --property P --seed N | --scenario-file FILE [--scenario]  (plan as JSON)
@@ -11,9 +11,12 @@
 //   mpconform merge SHARD.json ... [--json FILE] [--junit FILE]      (combine shards of one run)
 //   mpconform exec [--backend NAME] --plan FILE [--history FILE]     (run one plan, print its history)
 //   mpconform mutants [--python | --python-only] [--seconds-per-mutant S] [--seed N] [--json F]
+//   mpconform report REPORT.json|HISTORY.jsonl|FOLDER ... [-o PAGE.html]   (the dashboard page)
+//   mpconform timeline HISTORY.jsonl [-o PAGE.html]                  (one history as a timeline)
 //
-// Exit codes: 0 every property passed (or every mutant was caught), 1 a property failed (a
-// mutant survived), 2 a bad command line (one line on stderr saying why).
+// Exit codes: 0 every property passed (or every mutant was caught; with --expectations: exactly
+// the expected properties failed), 1 a property failed (a mutant survived; a new failure or an
+// unexpected pass), 2 a bad command line or input file (one line on stderr saying why).
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -40,8 +43,12 @@
 #include "mpconform/scenario.hpp"
 #include "mpconform/tiers.hpp"
 #include "bench_bugs.hpp"
+#include "expectations.hpp"
 #include "merge.hpp"
+#include "page.hpp"
+#include "progress.hpp"
 #include "report.hpp"
+#include "timeline.hpp"
 
 namespace {
 
@@ -221,6 +228,10 @@ int main(int argc, char** argv) {
   std::string history_dir;
   run->add_option("--history-dir", history_dir,
                   "write the history of each failing scenario there (<property>-seed<S>.jsonl)");
+  std::string expectations_path;
+  run->add_option("--expectations", expectations_path,
+                  "the failures expected of this backend (props/expectations/NAME.json): the run passes when "
+                  "exactly those properties fail, and fails on a new failure or an unexpected pass");
   run->add_option("--max-processes", limits.max_processes, "generator: processes of each kind (1-8)")
       ->check(CLI::Range(1, 8));
   run->add_option("--max-items", limits.max_items, "generator: items per producer (1-64)")->check(CLI::Range(1, 64));
@@ -249,6 +260,21 @@ int main(int argc, char** argv) {
   exec_cmd->add_option("--backend", exec_backend, "as for run");
   exec_cmd->add_option("--plan", exec_plan, "the plan file (see `mpconform plan`)")->required();
   exec_cmd->add_option("--history", exec_history, "write the history there as JSON Lines (default: stdout)");
+
+  CLI::App* report_cmd = app.add_subcommand(
+      "report", "the dashboard: one self-contained HTML page from reports (mpconform run --json, pytest's "
+                "conformance.json, CPython's tests) and history files");
+  std::vector<std::string> report_inputs;
+  std::string report_out = "reports/dashboard.html";
+  report_cmd->add_option("inputs", report_inputs, "report files, history files (.jsonl), or folders of them")
+      ->required();
+  report_cmd->add_option("-o,--output", report_out, "the page to write (default reports/dashboard.html)");
+  CLI::App* timeline_cmd = app.add_subcommand(
+      "timeline", "one history file (JSON Lines) as an HTML timeline, judged again by its checker");
+  std::string timeline_in, timeline_out;
+  timeline_cmd->add_option("history", timeline_in, "the history (mpconform run --history-dir, or a checker fixture)")
+      ->required();
+  timeline_cmd->add_option("-o,--output", timeline_out, "the page to write (default: the history's name, .html)");
 
   CLI::App* merge_cmd = app.add_subcommand("merge", "combine the JSON reports of the shards of one run");
   std::vector<std::string> merge_files;
@@ -310,6 +336,29 @@ int main(int argc, char** argv) {
   try {
     for (const std::string* out : {&json_path, &junit_path, &mjson, &mjunit, &bjson}) prepare_output(*out);
     prepare_output(history_dir, true);
+    if (report_cmd->parsed() || timeline_cmd->parsed()) {
+      nlohmann::json data;
+      std::string out = report_out;
+      try {
+        if (report_cmd->parsed()) {
+          std::vector<std::filesystem::path> inputs(report_inputs.begin(), report_inputs.end());
+          std::vector<std::string> notes;
+          data = page_data(inputs, notes);
+          for (const std::string& n : notes) std::cerr << "mpconform report: " << n << "\n";
+        } else {
+          data = timeline_page_data(timeline_from_file(timeline_in), timeline_in);
+          out = timeline_out.empty() ? std::filesystem::path(timeline_in).replace_extension(".html").string()
+                                     : timeline_out;
+        }
+      } catch (const std::invalid_argument& e) {
+        throw Usage(e.what());
+      }
+      prepare_output(out);
+      write_file(out, render_page(data));
+      std::cout << fmt::format("{}: {} implementations, {} timelines; open it in a browser\n", out,
+                               data["implementations"].size(), data["timelines"].size());
+      return 0;
+    }
     if (backends->parsed()) {
       std::vector<BackendInfo> all = builtin_backends();
       for (BackendInfo& m : python_mutants()) all.push_back(m);
@@ -439,7 +488,9 @@ int main(int argc, char** argv) {
           if (info.mutant) list.push_back(info);
       if (with_python || only_python)
         for (const BackendInfo& info : python_mutants()) list.push_back(info);
-      for (const BackendInfo& info : list) {
+      Progress progress;
+      for (std::size_t k = 0; k < list.size(); ++k) {
+        const BackendInfo& info = list[k];
         auto e = open_executor(info.name);
         FuzzOptions o;
         o.seconds = per_mutant;
@@ -449,7 +500,12 @@ int main(int argc, char** argv) {
         o.shrink = false;
         o.mode = mode_for(info);
         o.depth = mdepth;
+        o.on_scenario = [&](std::uint64_t, double seconds) {
+          progress.update(fmt::format("mutant {}/{} {}", k + 1, list.size(), info.name),
+                          (static_cast<double>(k) + std::min(1.0, seconds / per_mutant)) / static_cast<double>(list.size()));
+        };
         PropertyReport r = fuzz_property(*e, info.caught_by, o);
+        progress.clear();
         MutantReport m{info, std::move(r)};
         print_mutant_line(std::cout, m);
         std::cout.flush();
@@ -511,9 +567,22 @@ int main(int argc, char** argv) {
         throw Usage(fmt::format("--profile: {}", e.what()));
       }
     const std::uint64_t seed = o.seed;
+    std::optional<Expectations> expectations;
+    if (!expectations_path.empty()) try {
+        expectations = load_expectations(expectations_path);
+      } catch (const std::invalid_argument& e) {
+        throw Usage(e.what());
+      }
 
     SuiteReport suite;
     suite.backend = executor->name();
+    if (expectations) {
+      const std::string impl = suite.backend.rfind("python:", 0) == 0 ? suite.backend.substr(7) : suite.backend;
+      if (expectations->implementation != impl)
+        throw Usage(fmt::format("{}: field implementation: '{}', but the backend is {}", expectations_path,
+                                expectations->implementation, impl));
+      suite.expectations = &*expectations;
+    }
     suite.profile = o.run.profile.value_or(executor->default_profile());
     suite.mode = o.mode == ScheduleMode::pct ? fmt::format("pct d={}", o.depth) : std::string(to_string(o.mode));
     suite.shard = o.shard + 1;
@@ -526,8 +595,17 @@ int main(int argc, char** argv) {
     if (o.shards > 1) std::cout << fmt::format("shard {} of {}: scenarios k with k % {} == {}\n", o.shard + 1, o.shards, o.shards, o.shard);
     std::cout.flush();
     const double t0 = now_s();
-    for (const std::string& p : props) {
-      suite.properties.push_back(fuzz_property(*executor, p, o));
+    Progress progress;
+    for (std::size_t i = 0; i < props.size(); ++i) {
+      // The share of the run done: properties finished, plus this one's share of its budget.
+      o.on_scenario = [&](std::uint64_t done, double seconds) {
+        const double part = o.seconds ? std::min(1.0, seconds / *o.seconds)
+                                      : static_cast<double>(done * o.shards) / static_cast<double>(*o.scenarios);
+        progress.update(fmt::format("{}/{} {}: {} scenarios", i + 1, props.size(), props[i], done),
+                        (static_cast<double>(i) + std::min(1.0, part)) / static_cast<double>(props.size()));
+      };
+      suite.properties.push_back(fuzz_property(*executor, props[i], o));
+      progress.clear();
       print_property_line(std::cout, suite.properties.back());
       std::cout.flush();
     }
@@ -538,14 +616,14 @@ int main(int argc, char** argv) {
         if (r.failure) {
           const std::string path = fmt::format("{}/{}-seed{}.jsonl", history_dir, r.property,
                                                r.failure->scenario.seed);
-          save_history(path, r.failure->result.history);
-          std::cout << "history: " << path << "\n";
+          // A meta line first: how `mpconform timeline` judges it again.
+          const Timeline t = timeline_of(*r.failure, r.property, suite.backend);
+          write_file(path, history_meta(*r.failure, r.property, suite.backend, t).dump() + "\n" + to_jsonl(t.history));
+          std::cout << "history: " << path << " (draw it: mpconform timeline " << path << ")\n";
         }
     if (!json_path.empty()) write_file(json_path, suite_json(suite).dump(2) + "\n");
     if (!junit_path.empty()) write_file(junit_path, suite_junit(suite));
-    for (const PropertyReport& r : suite.properties)
-      if (r.failure) return 1;
-    return 0;
+    return suite.passed() ? 0 : 1;
   } catch (const Usage& e) {
     std::cerr << "mpconform: " << e.what() << "\n";
     return 2;

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "mpconform/tiers.hpp"
+#include "timeline.hpp"
 
 namespace mpconform::cli {
 namespace {
@@ -46,7 +47,7 @@ nlohmann::json result_json(const ScenarioResult& r) {
           {"window", r.window},             {"total_s", r.total_s}, {"run_s", r.run_s}};
 }
 
-nlohmann::json property_json(const PropertyReport& r) {
+nlohmann::json property_json(const PropertyReport& r, const SuiteReport& s) {
   nlohmann::json j{{"property", r.property},
                    {"profile", to_string(r.profile)},
                    {"clauses", r.clauses},
@@ -96,7 +97,13 @@ nlohmann::json property_json(const PropertyReport& r) {
       fj["shrunk"] = to_json(*f.shrunk);
       fj["shrunk_result"] = result_json(f.shrunk_result);
     }
+    fj["timeline"] = to_json(timeline_of(f, r.property, s.backend));
     j["first_failure"] = fj;
+  }
+  if (s.expectations) {
+    if (auto it = s.expectations->properties.find(r.property); it != s.expectations->properties.end())
+      j["expected"] = {{"reason", it->second.reason}, {"link", it->second.link}, {"clause", it->second.clause}};
+    if (std::string e = judge(*s.expectations, r); !e.empty()) j["expectation"] = e;
   }
   return j;
 }
@@ -203,6 +210,13 @@ void print_suite_footer(std::ostream& out, const SuiteReport& s) {
                          r.property, r.iterations, r.scenarios, per_second(r.iterations, r.iteration_seconds),
                          per_second(r.iterations, r.scenario_seconds), r.skipped ? fmt::format(", {} scenarios skipped (not repeatable)", r.skipped) : "");
   }
+  if (s.expectations) {
+    out << fmt::format("expectations ({}, {}):\n", s.expectations->file.string(), s.expectations->implementation);
+    for (const PropertyReport& r : s.properties)
+      if (std::string line = expectation_line(*s.expectations, r); !line.empty()) out << "  " << line << "\n";
+    out << (s.passed() ? "  every failure was expected and every expected failure occurred\n"
+                       : "  the run differs from the expectations (see above)\n");
+  }
   for (const PropertyReport& r : s.properties) {
     if (r.failure) out << "\n" << failure_text(r);
     if (!r.failure && r.unknown > 0)
@@ -248,13 +262,11 @@ nlohmann::json suite_json(const SuiteReport& s) {
   std::uint64_t scenarios = 0;
   double inside = 0;
   for (const PropertyReport& r : s.properties) {
-    props.push_back(property_json(r));
+    props.push_back(property_json(r, s));
     scenarios += r.scenarios;
     inside += r.scenario_seconds;
   }
-  bool ok = true;
-  for (const PropertyReport& r : s.properties) ok = ok && !r.failure;
-  return {{"format", kReportFormat},
+  nlohmann::json j{{"format", kReportFormat},
           {"backend", s.backend},
           {"backend_spec", s.backend_spec},
           {"profile", to_string(s.profile)},
@@ -266,18 +278,48 @@ nlohmann::json suite_json(const SuiteReport& s) {
           {"seconds", s.seconds},
           {"scenarios", scenarios},
           {"scenarios_per_second", inside > 0 ? static_cast<double>(scenarios) / inside : 0.0},
-          {"passed", ok},
+          {"passed", s.passed()},
           {"properties", props}};
+  if (s.expectations) j["expectations"] = s.expectations->file.string();
+  return j;
+}
+
+bool SuiteReport::passed() const {
+  for (const PropertyReport& r : properties) {
+    if (!expectations && r.failure) return false;
+    if (expectations) {
+      const std::string j = judge(*expectations, r);
+      if (j == "new failure" || j == "unexpected pass") return false;
+    }
+  }
+  return true;
 }
 
 std::string suite_junit(const SuiteReport& s) {
   std::size_t failures = 0;
-  for (const PropertyReport& r : s.properties) failures += r.failure ? 1u : 0u;
+  const auto judged = [&](const PropertyReport& r) { return s.expectations ? judge(*s.expectations, r) : std::string(); };
+  std::size_t skipped = 0;
+  for (const PropertyReport& r : s.properties) {
+    const std::string j = judged(r);
+    skipped += j == "expected failure" ? 1u : 0u;
+    failures += (r.failure && j != "expected failure") || j == "unexpected pass" ? 1u : 0u;
+  }
   const std::string cls = "mpconform." + s.backend;
   std::string x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n";
-  x += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" time=\"{:.3f}\">\n", xml_escape(cls),
-                   s.properties.size(), failures, s.seconds);
+  x += fmt::format("  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" skipped=\"{}\" time=\"{:.3f}\">\n",
+                   xml_escape(cls), s.properties.size(), failures, skipped, s.seconds);
   for (const PropertyReport& r : s.properties) {
+    const std::string j = judged(r);
+    if (j == "expected failure") {  // JUnit has no xfail: a skip that says why
+      x += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3f}\">\n      <skipped message=\"{}\"/>\n"
+                       "    </testcase>\n", xml_escape(cls), xml_escape(r.property), r.seconds,
+                       xml_escape(expectation_line(*s.expectations, r)));
+      continue;
+    }
+    if (j == "unexpected pass") {
+      x += testcase_xml(cls, r.property, r.seconds, expectation_line(*s.expectations, r), "");
+      continue;
+    }
     std::optional<std::string> msg;
     if (r.failure)
       msg = fmt::format("{} {} (seed {})", to_string(r.failure->result.verdict), r.failure->result.clause,

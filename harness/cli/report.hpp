@@ -12,6 +12,7 @@
 #include "mpconform/fuzz.hpp"
 #include "mpconform/runner.hpp"
 #include "mpconform/scenario.hpp"
+#include "expectations.hpp"
 
 namespace mpconform::cli {
 
@@ -26,6 +27,11 @@ struct SuiteReport {
   std::uint32_t shards = 1;
   double seconds = 0;
   std::vector<PropertyReport> properties;
+  /// --expectations: the file each property's result is judged against (nullptr: none).
+  const Expectations* expectations = nullptr;
+
+  /// Every property passed, or (with expectations) failed exactly as expected.
+  [[nodiscard]] bool passed() const;
 };
 
 struct MutantReport {

@@ -124,6 +124,7 @@ PropertyReport fuzz_property(Executor& e, std::string_view name, const FuzzOptio
     if (r.iterations > 0) rep.iteration_seconds += r.run_s;
     rep.processes += r.process_count;
     rep.scenario_seconds += r.total_s;
+    if (options.on_scenario) options.on_scenario(rep.scenarios, now_s() - t0);
     if (r.verdict == ScenarioVerdict::unknown) {
       ++rep.unknown;
       if (rep.unknown_example.empty()) rep.unknown_example = r.message;

@@ -8,6 +8,7 @@
 //     scenario; a race may not repeat) and shrinks it (smaller variants, each tried a few times,
 //     kept while they still fail), and says how to replay it.
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -41,6 +42,9 @@ struct FuzzOptions {
   double shrink_seconds = 30;    // wall-clock budget of shrinking
   int shrink_tries = 3;          // runs of each candidate before it counts as passing
   RunOptions run;
+  /// Called after each counted scenario with the scenarios run so far and the seconds since the
+  /// property started (progress lines); may be empty.
+  std::function<void(std::uint64_t scenarios, double seconds)> on_scenario;
 };
 
 struct FailureReport {

@@ -46,7 +46,7 @@ History cut_history(const History& history, std::int64_t until_ns) {
 
 std::optional<AcceptedPrefix> longest_accepted_prefix(const History& history,
                                                       const std::function<Verdict(const History&)>& check,
-                                                      std::size_t linear_limit) {
+                                                      std::size_t max_checks) {
   // Candidate cuts: just after each distinct event time, so the prefix holds that event.
   std::vector<std::int64_t> cuts;
   for (const Op& op : history.ops) {
@@ -55,33 +55,11 @@ std::optional<AcceptedPrefix> longest_accepted_prefix(const History& history,
   }
   std::sort(cuts.begin(), cuts.end());
   cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
-  if (cuts.empty()) return std::nullopt;
-
-  auto accepted = [&](std::size_t i) {
-    AcceptedPrefix p{cuts[i], 0};
+  for (std::size_t i = cuts.size(), tried = 0; i-- > 0 && tried < max_checks; ++tried) {
     const History h = cut_history(history, cuts[i]);
-    p.ops = h.ops.size();
-    return check(h).is_illegal() ? std::optional<AcceptedPrefix>{} : std::optional<AcceptedPrefix>{p};
-  };
-  if (cuts.size() <= linear_limit) {
-    for (std::size_t i = cuts.size(); i-- > 0;)
-      if (auto p = accepted(i)) return p;
-    return std::nullopt;
+    if (!check(h).is_illegal()) return AcceptedPrefix{cuts[i], h.ops.size()};
   }
-  // Bisect for the last accepted cut: lo accepted (or -1), hi rejected (or size).
-  std::optional<AcceptedPrefix> best;
-  std::size_t lo = 0, hi = cuts.size();
-  if (!(best = accepted(0))) return std::nullopt;
-  while (hi - lo > 1) {
-    const std::size_t mid = lo + (hi - lo) / 2;
-    if (auto p = accepted(mid)) {
-      best = p;
-      lo = mid;
-    } else {
-      hi = mid;
-    }
-  }
-  return best;
+  return std::nullopt;
 }
 
 }  // namespace mpconform

@@ -27,11 +27,11 @@ struct AcceptedPrefix {
 
 /// The latest cut, among the instants just after each event (an invoke or a return), whose
 /// prefix `check` does not reject (ok or unknown); nullopt when even the first event's prefix
-/// is rejected or the history is empty. Exact for up to `linear_limit` distinct event times (it
-/// tries every cut from the last); beyond that it bisects, which assumes that a rejected prefix
-/// stays rejected when it grows (true of every rule that names a window of completed events).
+/// is rejected, the history is empty, or none of the last `max_checks` cuts is accepted (the
+/// cuts are tried from the last one back: a prefix can be rejected while a longer one is not,
+/// e.g. an item counted lost until its get appears, so bisecting would not be exact).
 std::optional<AcceptedPrefix> longest_accepted_prefix(const History& history,
                                                       const std::function<Verdict(const History&)>& check,
-                                                      std::size_t linear_limit = 400);
+                                                      std::size_t max_checks = 2000);
 
 }  // namespace mpconform

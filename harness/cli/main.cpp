@@ -613,7 +613,7 @@ int main(int argc, char** argv) {
     print_suite_footer(std::cout, suite);
     if (!history_dir.empty())
       for (const PropertyReport& r : suite.properties)
-        if (r.failure) {
+        if (r.failure && !r.failure->result.history.ops.empty()) {
           const std::string path = fmt::format("{}/{}-seed{}.jsonl", history_dir, r.property,
                                                r.failure->scenario.seed);
           // A meta line first: how `mpconform timeline` judges it again.

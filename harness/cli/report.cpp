@@ -97,7 +97,8 @@ nlohmann::json property_json(const PropertyReport& r, const SuiteReport& s) {
       fj["shrunk"] = to_json(*f.shrunk);
       fj["shrunk_result"] = result_json(f.shrunk_result);
     }
-    fj["timeline"] = to_json(timeline_of(f, r.property, s.backend));
+    // Nothing to draw when no call was recorded (the objects could not be created).
+    if (!f.result.history.ops.empty()) fj["timeline"] = to_json(timeline_of(f, r.property, s.backend));
     j["first_failure"] = fj;
   }
   if (s.expectations) {

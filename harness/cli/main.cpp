@@ -577,7 +577,7 @@ int main(int argc, char** argv) {
     SuiteReport suite;
     suite.backend = executor->name();
     if (expectations) {
-      const std::string impl = suite.backend.rfind("python:", 0) == 0 ? suite.backend.substr(7) : suite.backend;
+      const std::string impl = implementation_of(suite.backend);
       if (expectations->implementation != impl)
         throw Usage(fmt::format("{}: field implementation: '{}', but the backend is {}", expectations_path,
                                 expectations->implementation, impl));

@@ -45,11 +45,6 @@ T need(const std::filesystem::path& file, const nlohmann::json& doc, const std::
   }
 }
 
-// The implementation a backend is: a Python module by its name, a C++ backend by its own.
-std::string implementation_of(const std::string& backend) {
-  return backend.rfind("python:", 0) == 0 ? backend.substr(7) : backend;
-}
-
 class Builder {
  public:
   Builder() {

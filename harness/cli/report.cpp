@@ -112,6 +112,12 @@ nlohmann::json property_json(const PropertyReport& r, const SuiteReport& s) {
 
 }  // namespace
 
+std::string implementation_of(const std::string& backend) {
+  for (std::string_view prefix : {"python:", "plugin:"})
+    if (backend.starts_with(prefix)) return backend.substr(prefix.size());
+  return backend;
+}
+
 std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {

@@ -39,6 +39,11 @@ struct MutantReport {
   PropertyReport report;
 };
 
+/// The implementation a backend is, as pytest and expectation files name it: a Python module by
+/// its name (`python:billiard` -> `billiard`), a plugin by the name it gives itself
+/// (`plugin:boost-interprocess` -> `boost-interprocess`), a built-in backend as it is.
+std::string implementation_of(const std::string& backend);
+
 /// `s` with XML's special characters escaped (and control characters XML 1.0 forbids as '?').
 std::string xml_escape(const std::string& s);
 /// One JUnit <testcase>; with `failure_message`, a <failure> holding `details`.

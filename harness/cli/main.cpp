@@ -13,12 +13,18 @@
 //   mpconform mutants [--python | --python-only] [--seconds-per-mutant S] [--seed N] [--json F]
 //   mpconform report REPORT.json|HISTORY.jsonl|FOLDER ... [-o PAGE.html]   (the dashboard page)
 //   mpconform timeline HISTORY.jsonl [-o PAGE.html]                  (one history as a timeline)
+//   mpconform cpython-tests --module M [...]     (CPython's own tests on M; options: --help there)
 //
 // Exit codes: 0 every property passed (or every mutant was caught; with --expectations: exactly
 // the expected properties failed), 1 a property failed (a mutant survived; a new failure or an
 // unexpected pass), 2 a bad command line or input file (one line on stderr saying why).
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -276,6 +282,11 @@ int main(int argc, char** argv) {
       ->required();
   timeline_cmd->add_option("-o,--output", timeline_out, "the page to write (default: the history's name, .html)");
 
+  CLI::App* cpython_cmd = app.add_subcommand(
+      "cpython-tests", "CPython's own multiprocessing tests (test._test_multiprocessing) on a module, each under a "
+                       "timeout (harness/python/mpconform_cpython_tests.py; its options follow, see --module M --help)");
+  cpython_cmd->prefix_command();  // everything after the subcommand goes to the script
+
   CLI::App* merge_cmd = app.add_subcommand("merge", "combine the JSON reports of the shards of one run");
   std::vector<std::string> merge_files;
   std::string merge_json, merge_junit;
@@ -358,6 +369,23 @@ int main(int argc, char** argv) {
       std::cout << fmt::format("{}: {} implementations, {} timelines; open it in a browser\n", out,
                                data["implementations"].size(), data["timelines"].size());
       return 0;
+    }
+    if (cpython_cmd->parsed()) {
+      const PythonSetup py = python_setup();
+      const std::string script =
+          (std::filesystem::path(py.script).parent_path() / "mpconform_cpython_tests.py").string();
+      std::vector<std::string> args{py.python, script};
+      for (const std::string& a : cpython_cmd->remaining()) args.push_back(a);
+      std::string path;  // mpref's module, as the Python executor finds it
+      for (const std::string& p : py.path) path += (path.empty() ? "" : ":") + p;
+      if (const char* old = std::getenv("PYTHONPATH"); old && *old) path += std::string(":") + old;
+      setenv("PYTHONPATH", path.c_str(), 1);
+      std::vector<char*> argv_c;
+      for (std::string& a : args) argv_c.push_back(a.data());
+      argv_c.push_back(nullptr);
+      std::cout.flush();
+      execv(py.python.c_str(), argv_c.data());
+      throw Usage(fmt::format("cannot run {}: {}", py.python, std::strerror(errno)));
     }
     if (backends->parsed()) {
       std::vector<BackendInfo> all = builtin_backends();

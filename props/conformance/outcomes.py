@@ -17,12 +17,16 @@ raised, both made canonical:
 A test states what the clause says (`expect=`, or `allowed=` for a racy clause) and the checker
 asserts (a) that the oracle's outcome matches it, so a CPython change is caught, and (b) that the
 implementation's outcome equals the oracle's (or, for racy clauses, is allowed too).
+
+A racy clause's body runs many times on each side; `racy_stats` counts how often each allowed
+outcome occurred, with 95 % Wilson intervals (`wilson`), for the report.
 """
 from __future__ import annotations
 
 import builtins
 import importlib
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -240,3 +244,52 @@ def raised(cid: str) -> Exc:
 
 def exc(type_: str, message: str) -> Exc:
     return Exc(resolve_type_name(type_), norm_text(message))
+
+
+# --------------------------------------------------------------------------- racy statistics
+
+Z95 = 1.959963984540054  # the standard normal's 97.5 % quantile: two-sided 95 %
+
+
+def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of the proportion k/n (95 % by default).
+
+    Unlike p ± z·sqrt(p(1-p)/n) it stays within [0, 1] and is not empty at 0 or n, which is
+    where racy counts sit (an outcome seen 0 or 20 times out of 20). (0, 1) when n is 0.
+    """
+    if n <= 0:
+        return (0.0, 1.0)
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, round(centre - half, 4)), min(1.0, round(centre + half, 4)))
+
+
+def racy_stats(allowed: list[Expect], oracle: list[Outcome], impl: list[Outcome]) -> dict:
+    """How often each allowed outcome occurred over the runs of a racy body on each side.
+
+    `oracle[j]` and `impl[j]` are the outcomes of run j (as many runs on each side). An outcome
+    counts for the first allowed expectation it matches; one matching none counts as `outside`
+    (the clause fails). The format is conformance.json's `stats` (props/conformance/README.md).
+    """
+    assert len(oracle) == len(impl), "as many runs on each side"
+    n = len(oracle)
+
+    def tally(outcomes):
+        counts = [0] * len(allowed)
+        outside = 0
+        for o in outcomes:
+            j = next((j for j, e in enumerate(allowed) if e.matches(o)), None)
+            if j is None:
+                outside += 1
+            else:
+                counts[j] += 1
+        return counts, outside
+
+    (oc, oo), (ic, io) = tally(oracle), tally(impl)
+    return {"runs": n, "allowed": [repr(e) for e in allowed],
+            "outcomes": [{"outcome": repr(e), "oracle": oc[j], "impl": ic[j],
+                          "oracle_ci": list(wilson(oc[j], n)), "impl_ci": list(wilson(ic[j], n))}
+                         for j, e in enumerate(allowed)],
+            "outside": {"oracle": oo, "impl": io}}

@@ -83,13 +83,12 @@ are rebound when the target is not CPython's `multiprocessing`:
     multiprocessing.process.parent_process and multiprocessing.connection.wait are replaced by
     the target's in the test's process (CPython's own code in that process then uses them too).
 Every use of CPython's object in place of a missing one (a fallback) is recorded, in the test's
-process, and listed in the test's `uses_cpython`.
+process and the processes it starts, and listed in the test's `uses_cpython`.
 
 Limits (what cannot reflect the target):
   - helpers stay CPython's: `multiprocessing.util` (get_temp_dir, abstract_sockets_supported, the
     logger), `test.support`, `_multiprocessing` (HAVE_BROKEN_SEM_GETVALUE), HAS_REDUCTION and
     HAS_SHAREDCTYPES (computed when the module was imported);
-  - a fallback in a child process of the test is not recorded (only the test's own process);
   - _TestQueue.test_no_import_lock_contention imports a module that says `import
     multiprocessing` (CPython's): not applicable to another module, reported as skip;
   - @cpython_only tests (TestSimpleQueue.test_closed: private attributes) are skip on other
@@ -431,13 +430,25 @@ def make_case(tm, target: Target, name):
 
 
 class Recorder:
-    """CPython objects used in place of the target's, in the test's process."""
+    """CPython objects used in place of the target's: one line each in a file that the test's
+    process and every process it starts append to (the runner reads it)."""
 
-    def __init__(self):
-        self.used = set()
+    def __init__(self, path):
+        self.path = path
+        self.used = set()  # in this process
 
     def note(self, what):
+        if what in self.used:
+            return
         self.used.add(what)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                os.write(fd, (what + "\n").encode())
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
 
 
 class TargetView(types.ModuleType):
@@ -586,19 +597,28 @@ class _Result(unittest.TestResult):
             self.problems.append((kind, subtest._subDescription(), err))
 
 
+def _frame_text(filename, lineno, func) -> str:
+    """`_test_multiprocessing.py:12 test_x`, `billiard/connection.py:971 _poll`."""
+    p = Path(filename)
+    shown = p.name if p.name == "_test_multiprocessing.py" or not p.parent.name else f"{p.parent.name}/{p.name}"
+    return f"{shown}:{lineno} {func}"
+
+
 def _exc_message(tm_file, label, err) -> tuple[str, str]:
     etype, value, tb = err
     text = "".join(traceback.format_exception_only(etype, value)).strip()
     first = text.splitlines()[0] if text else etype.__name__
     unittest_dir = os.path.dirname(unittest.__file__)
-    frames = [f for f in traceback.extract_tb(tb) if not f.filename.startswith(unittest_dir)]
+    frames = [f for f in traceback.extract_tb(tb)
+              if not f.filename.startswith(unittest_dir) and f.filename != __file__]
     where = ""
     if frames:
-        spots = [frames[-1]]
-        mine = [f for f in frames if f.filename == tm_file]
-        if mine and mine[-1] is not frames[-1]:
-            spots.append(mine[-1])
-        where = " (at " + " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in spots) + ")"
+        # innermost first: where it was raised, where it left the test module, the test's frame
+        ours = [k for k, f in enumerate(frames) if f.filename == tm_file]
+        theirs = [k for k, f in enumerate(frames) if f.filename != tm_file]
+        spots = sorted({len(frames) - 1, *(theirs[-1:]), *(ours[:1])}, reverse=True)
+        where = " (at " + " <- ".join(_frame_text(frames[k].filename, frames[k].lineno, frames[k].name)
+                                      for k in spots) + ")"
     message = one_line(f"{label + ': ' if label else ''}{first}{where}")
     return message, "".join(traceback.format_exception(etype, value, tb))
 
@@ -624,7 +644,7 @@ def run_in_child(tm, target, cls_name, test_name, files) -> None:
         faulthandler.register(DUMP_SIGNAL, file=dump, all_threads=True, chain=False)
         with open(files["start"], "w") as f:
             f.write(str(threading.main_thread().ident))
-        recorder = Recorder()
+        recorder = Recorder(files["uses"])
         test_id = f"{cls_name}.{test_name}"
         result = {"status": "pass", "message": "", "details": ""}
         if not target.is_cpython and test_id in NOT_APPLICABLE:
@@ -651,7 +671,6 @@ def run_in_child(tm, target, cls_name, test_name, files) -> None:
                 result.update(status="fail", message="unexpected success of an expectedFailure test")
             elif res.skipped:
                 result.update(status="skip", message=one_line(res.skipped[0][1]))
-        result["uses_cpython"] = sorted(recorder.used)
         tmp = files["result"] + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             json.dump(result, f)
@@ -774,14 +793,14 @@ def where_stuck(dump: str, main_ident: int | None) -> str:
             chosen = block
     if chosen is None:
         chosen = next((b for b in blocks if b.startswith("Current thread")), blocks[0] if blocks else "")
-    frames = [(Path(m["file"]).name, m["line"], m["func"]) for m in map(_FRAME.match, chosen.splitlines()) if m]
+    frames = [_frame_text(m["file"], m["line"], m["func"]) for m in map(_FRAME.match, chosen.splitlines()) if m]
     if not frames:
         return ""
     shown = frames[:3]
-    test_frame = next((f for f in frames if f[0] == "_test_multiprocessing.py"), None)
-    text = " <- ".join(f"{f}:{n} {fn}" for f, n, fn in shown)
+    test_frame = next((f for f in frames if f.startswith("_test_multiprocessing.py:")), None)
+    text = " <- ".join(shown)
     if test_frame and test_frame not in shown:
-        text += " <- ... <- " + "{}:{} {}".format(*test_frame)
+        text += " <- ... <- " + test_frame
     return text
 
 
@@ -806,7 +825,7 @@ class Runner:
         """One test in its own process group, bounded by limit_s."""
         self.count += 1
         stem = os.path.join(self.workdir, str(self.count))
-        files = {k: f"{stem}.{k}" for k in ("out", "dump", "start", "result", "cwd")}
+        files = {k: f"{stem}.{k}" for k in ("out", "dump", "start", "result", "uses", "cwd")}
         os.mkdir(files["cwd"])  # the test's working directory (os_helper.TESTFN is relative)
         sys.stdout.flush()
         sys.stderr.flush()
@@ -863,6 +882,12 @@ class Runner:
                                              + (f": {last}" if last else "")),
                          "details": capped(out)}
         self.current_pgid = None
+        uses = sorted(set(_read(files["uses"]).split()))
+        if uses:
+            entry["uses_cpython"] = uses
+        output = _tail(_read(files["out"]))
+        if entry.get("status") in ("fail", "error") and output.strip() and "--- output ---" not in entry.get("details", ""):
+            entry["details"] = capped(entry.get("details", "") + "\n--- output ---\n" + output)
         for k, path in files.items():
             if k == "cwd":
                 shutil.rmtree(path, ignore_errors=True)

@@ -7,6 +7,7 @@ multiprocessing tests against the module it is given, each under a timeout.
 - a deliberately broken module (a Lock that never refuses, a Queue whose timed get gives up at
   once) fails exactly the tests that see the bugs, through the test classes' mixin
   (`self.Lock`) and through the test module's own `multiprocessing.Queue` (rebound to the target);
+  what it lacks (`reduction`) is CPython's, and the test's `uses_cpython` says so;
 - a test that hangs (and starts processes, one of which leaves the process group) becomes
   `timeout` within the bound, says where it was stuck, and leaves no process behind;
 - --total-timeout bounds the run (the rest is "not run", exit 1);
@@ -89,7 +90,7 @@ Lock = _ctx.Lock
 
 
 def __getattr__(name):
-    if name.startswith("__"):
+    if name.startswith("__") or name == "reduction":  # no reduction: CPython's is used instead
         raise AttributeError(name)
     try:
         return getattr(multiprocessing, name)
@@ -223,8 +224,8 @@ def test_quick_tests_pass_on_multiprocessing(tmp_path):
 def test_broken_module_fails_where_it_is_broken(broken, tmp_path):
     out = tmp_path / "broken.json"
     r = run("--module", "mpc_broken_mod", "--class", "_TestLock", "--class", "_TestQueue",
-            "-k", "_TestLock.", "-k", "_TestQueue.test_timeout", "-k", "_TestQueue.test_qsize",
-            "--json", out, path=broken)
+            "--class", "_TestConnection", "-k", "_TestLock.", "-k", "_TestQueue.test_timeout",
+            "-k", "_TestQueue.test_qsize", "-k", "test_missing_fd_transfer", "--json", out, path=broken)
     assert r.returncode == 1, r.stdout + r.stderr
     tests = by_id(report(out))
     # through the mixin (self.Lock): the Lock that never refuses
@@ -235,6 +236,10 @@ def test_broken_module_fails_where_it_is_broken(broken, tmp_path):
     assert tests["_TestLock.test_rlock"]["status"] == "pass"
     assert tests["_TestLock.test_lock_context"]["status"] == "pass"
     assert tests["_TestQueue.test_qsize"]["status"] == "pass"
+    assert "uses_cpython" not in tests["_TestQueue.test_qsize"]
+    # the module has no reduction: the test used CPython's recv_handle, and says so
+    fd = tests["_TestConnection.test_missing_fd_transfer"]
+    assert fd["status"] == "pass" and fd["uses_cpython"] == ["multiprocessing.reduction.recv_handle"], fd
     assert "2 fail" in r.stdout and "_TestLock.test_lock" in r.stdout.splitlines()[-1]
 
 

@@ -103,10 +103,8 @@ from __future__ import annotations
 import argparse
 import ast
 import ctypes
-import errno
 import faulthandler
 import functools
-import gc
 import importlib
 import json
 import os

@@ -358,7 +358,7 @@ class Target:
     def lookup(self, dotted):
         """The target's object at a dotted path (`sharedctypes.Value`), or None."""
         obj = self.module
-        for i, part in enumerate(dotted.split(".")):
+        for part in dotted.split("."):
             nxt = getattr(obj, part, None)
             if nxt is None and isinstance(obj, types.ModuleType):
                 try:

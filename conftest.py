@@ -50,7 +50,6 @@ DEFAULT_TIMEOUT_S = 60
 DEFAULT_IMPLS = ["multiprocessing", "mpref"]
 ORACLE = "multiprocessing"
 DEFAULT_RACY_RUNS = 20  # enough to see both outcomes of most races, cheap enough for CI
-EXPECTATIONS_FORMAT = "mpconform-expectations/1"
 REPORT_FORMAT = "mpconform-conformance/1"
 
 _build = Path(os.environ.get("MPCONFORM_BUILD_DIR", ROOT / "build"))
@@ -63,6 +62,7 @@ _tiers_dir = str(ROOT / "harness" / "python")
 if _tiers_dir not in sys.path:
     sys.path.insert(0, _tiers_dir)
 
+import mpconform_expectations  # noqa: E402 - needs the path above
 import mpconform_tiers  # noqa: E402 - needs the path above
 
 
@@ -129,71 +129,8 @@ def _expected_hits(item) -> list[str]:
 # carries the engine's (`properties`) and the CPython-tests command's (`cpython_tests`) entries;
 # here all three sections are checked for shape, only `clauses` is applied.
 
-_EXPECTATION_KEYS = ("format", "implementation", "about", "clauses", "properties", "cpython_tests")
-_ENTRY_KEYS = {"clauses": ("reason", "link"), "properties": ("reason", "link", "clause"),
-               "cpython_tests": ("reason", "link")}
-
-
-def shown_path(path) -> str:
-    """A path as the messages show it: relative to the repository when it is inside it."""
-    p = Path(path).resolve()
-    try:
-        return str(p.relative_to(ROOT))
-    except ValueError:
-        return str(path)
-
-
-def load_expectations(path, clause_ids) -> dict:
-    """The expectation file at `path`, checked; ValueError "<file>: field <field>: <why>"
-    otherwise (as the engine's harness/cli/expectations.cpp words it).
-
-    Fields are named as in the file (`clauses."Q-FULL-1".reason`). A property name is not
-    checked here (the engine knows its properties); a clause id must be in `clause_ids`.
-    """
-    shown = shown_path(path)
-
-    def bad(field, why):
-        return ValueError(f"{shown}: field {field}: {why}")
-
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ValueError(f"{shown}: cannot read: {e.strerror or e}") from None
-    except ValueError as e:
-        raise ValueError(f"{shown}: not JSON: {e}") from None
-    if not isinstance(doc, dict):
-        raise ValueError(f"{shown}: not a JSON object")
-    for key in doc:
-        if key not in _EXPECTATION_KEYS:
-            raise bad(key, f"unknown key (known: {', '.join(_EXPECTATION_KEYS)})")
-    if doc.get("format") != EXPECTATIONS_FORMAT:
-        raise bad("format", f"must be {EXPECTATIONS_FORMAT!r}, not {doc.get('format')!r}")
-    if not isinstance(doc.get("implementation"), str) or not doc["implementation"]:
-        raise bad("implementation", "missing: the implementation's name (e.g. billiard)")
-    if not isinstance(doc.get("about", ""), str):
-        raise bad("about", "must be a string")
-    for section, keys in _ENTRY_KEYS.items():
-        entries = doc.setdefault(section, {})
-        if not isinstance(entries, dict):
-            raise bad(section, "must be an object")
-        for name, entry in entries.items():
-            field = f'{section}."{name}"'
-            if not isinstance(entry, dict):
-                raise bad(field, "must be an object with a reason")
-            for k in entry:
-                if k not in keys:
-                    raise bad(f"{field}.{k}", f"unknown key (known: {', '.join(keys)})")
-            for k in keys:
-                v = entry.get(k)
-                if k == "reason" and v is None:
-                    raise bad(f"{field}.reason", "missing: one line saying what it does instead")
-                if k in entry and (not isinstance(v, str) or not v.strip() or "\n" in v):
-                    raise bad(f"{field}.{k}", "must be a non-empty string on one line")
-            if section == "clauses" and name not in clause_ids:
-                raise bad(field, "no such clause in spec/clauses")
-            if "clause" in entry and entry["clause"] not in clause_ids:
-                raise bad(f"{field}.clause", f"no such clause in spec/clauses: {entry['clause']!r}")
-    return doc
+load_expectations = mpconform_expectations.load
+shown_path = mpconform_expectations.shown_path
 
 
 def _load_expectation_files(paths, impls) -> dict[str, dict]:
@@ -204,7 +141,7 @@ def _load_expectation_files(paths, impls) -> dict[str, dict]:
     out = {}
     for path in paths:
         try:
-            doc = load_expectations(path, ids)
+            doc = load_expectations(path, clauses=ids)
         except ValueError as e:
             raise pytest.UsageError(f"--expectations {e}") from None
         impl, shown = doc["implementation"], shown_path(path)
@@ -395,7 +332,7 @@ def _summarise(results, expected):
                 cell["expected"] = dict(listed[cid])
             elif via:
                 cell["expected"] = dict(listed[via], clause=via)
-            if cell["status"] == "pass" and cid in listed:
+            if cell["status"] == "pass" and cid in listed and not listed[cid].get("flaky"):
                 cell["status"] = "xpass"
     return table
 

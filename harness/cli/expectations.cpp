@@ -43,11 +43,15 @@ void read_section(const std::filesystem::path& file, const nlohmann::json& doc, 
     if (std::string why = known(name); !why.empty()) bad(file, at, why);
     if (!entry.is_object()) bad(file, at, "must be an object with a reason");
     for (const auto& [key, value] : entry.items())
-      if (key != "reason" && key != "link" && !(with_clause && key == "clause"))
+      if (key != "reason" && key != "link" && key != "flaky" && !(with_clause && key == "clause"))
         bad(file, at + "." + key, "unknown key");
     Expectation e;
     e.reason = string_field(file, entry, at, "reason", true);
     e.link = string_field(file, entry, at, "link", false);
+    if (const auto f = entry.find("flaky"); f != entry.end()) {
+      if (!f->is_boolean()) bad(file, at + ".flaky", "must be true or false");
+      e.flaky = f->template get<bool>();
+    }
     if (with_clause) {
       e.clause = string_field(file, entry, at, "clause", false);
       if (!e.clause.empty() && clause_entry(e.clause).is_null())
@@ -92,7 +96,7 @@ std::string judge(const Expectations& e, const PropertyReport& r) {
   const auto it = e.properties.find(r.property);
   const std::string verdict = r.verdict();
   if (it == e.properties.end()) return r.failure ? "new failure" : "";
-  if (!r.failure) return verdict == "pass" ? "unexpected pass" : "";
+  if (!r.failure) return verdict == "pass" && !it->second.flaky ? "unexpected pass" : "";
   if (!it->second.clause.empty() && r.failure->result.clause != it->second.clause) return "new failure";
   return "expected failure";
 }

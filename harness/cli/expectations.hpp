@@ -6,7 +6,7 @@
 //
 //   {"format": "mpconform-expectations/1", "implementation": "billiard", "about": "...",
 //    "clauses": {"Q-FULL-1": {"reason": "...", "link": "..."}},
-//    "properties": {"queue": {"reason": "...", "link": "...", "clause": "Q-ORDER-2"}},
+//    "properties": {"queue": {"reason": "...", "link": "...", "clause": "Q-ORDER-2", "flaky": false}},
 //    "cpython_tests": {"_TestQueue.test_fork": {"reason": "..."}}}
 //
 // The engine uses `properties` (`mpconform run --expectations FILE`); pytest uses `clauses`
@@ -25,6 +25,7 @@ struct Expectation {
   std::string reason;  // one line: what the implementation does instead
   std::string link;    // optional: the bug or discussion
   std::string clause;  // properties only, optional: the clause the failure must name
+  bool flaky = false;  // fails in some runs only: passing is not an unexpected pass
 };
 
 struct Expectations {
@@ -43,7 +44,7 @@ Expectations load_expectations(const std::filesystem::path& file);
 /// How a property's result compares with the file: "expected failure", "unexpected pass" (it
 /// passed, or failed on another clause than the entry names: then "new failure"), "new failure",
 /// or "" (nothing expected and it passed, was undecided or not applicable; an expected failure
-/// that is undecided or not applicable is not judged either).
+/// that is undecided or not applicable, or a flaky one that passed, is not judged either).
 std::string judge(const Expectations& e, const PropertyReport& r);
 
 /// One line for the console: what to do about a judged property ("" when nothing to say).

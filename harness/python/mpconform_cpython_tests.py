@@ -132,10 +132,11 @@ if not _build.is_absolute():
 if str(_build / "impl" / "python") not in sys.path:
     sys.path.append(str(_build / "impl" / "python"))
 
+import mpconform_expectations  # noqa: E402 - needs the path above
 import mpconform_tiers  # noqa: E402 - needs the path above
+from mpconform_expectations import shown_path  # noqa: E402
 
 REPORT_FORMAT = "mpconform-cpython-tests/1"
-EXPECTATIONS_FORMAT = "mpconform-expectations/1"
 TEST_MODULE = "test._test_multiprocessing"
 ORACLE = "multiprocessing"
 STATUSES = ("pass", "fail", "error", "skip", "timeout", "xfail", "xpass")
@@ -185,14 +186,6 @@ def one_line(text, limit=MESSAGE_MAX) -> str:
 def capped(text, limit=DETAILS_MAX) -> str:
     text = str(text)
     return text if len(text) <= limit else "...\n" + text[-limit:]
-
-
-def shown_path(path) -> str:
-    p = Path(path).resolve()
-    try:
-        return str(p.relative_to(ROOT))
-    except ValueError:
-        return str(path)
 
 
 def _prctl(option, value) -> bool:
@@ -257,80 +250,19 @@ def cpython_only_tests(path) -> frozenset:
 
 # --------------------------------------------------------------------------- expectations
 
-_EXPECTATION_KEYS = ("format", "implementation", "about", "clauses", "properties", "cpython_tests")
-_ENTRY_KEYS = {"clauses": ("reason", "link"), "properties": ("reason", "link", "clause"),
-               "cpython_tests": ("reason", "link")}
-
-
-def clause_ids() -> set:
-    ids = set()
-    for path in sorted((ROOT / "spec" / "clauses").glob("*.json")):
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        ids.update(c["id"] for c in doc.get("clauses", []) if isinstance(c, dict) and "id" in c)
-    return ids
-
-
 def load_expectations(path, implementation, known_tests) -> dict:
-    """The `cpython_tests` entries of the expectation file at `path` ({id: {"reason", "link"}}),
-    the whole file checked as props/expectations/README.md says; UsageError
-    "<file>: <field>: <why>" otherwise."""
-    shown = shown_path(path)
-
-    def bad(field, why):
-        return UsageError(f"--expectations {shown}: {field}: {why}")
-
+    """The `cpython_tests` entries ({id: {"reason", "link", "flaky"}}) of the expectation file at
+    `path`, checked whole (mpconform_expectations.load); UsageError naming the field otherwise,
+    also when the file is for another implementation."""
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as e:
-        raise UsageError(f"--expectations {shown}: cannot read: {e.strerror or e}") from None
+        doc = mpconform_expectations.load(path, known_tests=known_tests)
     except ValueError as e:
-        raise UsageError(f"--expectations {shown}: not JSON: {e}") from None
-    if not isinstance(doc, dict):
-        raise UsageError(f"--expectations {shown}: not a JSON object")
-    for key in doc:
-        if key not in _EXPECTATION_KEYS:
-            raise bad(key, f"unknown key (known: {', '.join(_EXPECTATION_KEYS)})")
-    if doc.get("format") != EXPECTATIONS_FORMAT:
-        raise bad("format", f"must be {EXPECTATIONS_FORMAT!r}, not {doc.get('format')!r}")
-    impl = doc.get("implementation")
-    if not isinstance(impl, str) or not impl:
-        raise bad("implementation", "missing: the implementation's name (e.g. billiard)")
-    if impl != implementation:
-        raise bad("implementation", f"the file is for {impl!r}, this run is of {implementation!r} "
-                                    f"(--module / --implementation)")
-    if not isinstance(doc.get("about", ""), str):
-        raise bad("about", "must be a string")
-    ids = None
-    for section, keys in _ENTRY_KEYS.items():
-        entries = doc.get(section, {})
-        if not isinstance(entries, dict):
-            raise bad(section, "must be an object")
-        for name, entry in entries.items():
-            field = f'{section}."{name}"'
-            if not isinstance(entry, dict):
-                raise bad(field, "must be an object with a reason")
-            for k in entry:
-                if k not in keys:
-                    raise bad(f"{field}.{k}", f"unknown key (known: {', '.join(keys)})")
-            if "reason" not in entry:
-                raise bad(f"{field}.reason", "missing: one line saying what it does instead")
-            for k in keys:
-                v = entry.get(k)
-                if k in entry and (not isinstance(v, str) or not v.strip() or "\n" in v):
-                    raise bad(f"{field}.{k}", "must be a non-empty string on one line")
-            if section == "cpython_tests" and name not in known_tests:
-                raise bad(field, f"no such test: Class.test_name of one of "
-                                 f"{', '.join(IN_SCOPE + OPTIONAL)} in {TEST_MODULE}")
-            if section == "clauses" or "clause" in entry:
-                ids = clause_ids() if ids is None else ids
-                cid = name if section == "clauses" else entry["clause"]
-                if cid not in ids:
-                    raise bad(field if section == "clauses" else f"{field}.clause",
-                              f"no such clause in spec/clauses: {cid!r}")
-    return doc.get("cpython_tests", {})
+        raise UsageError(f"--expectations {e}") from None
+    if doc["implementation"] != implementation:
+        raise UsageError(f"--expectations {shown_path(path)}: field implementation: the file is for "
+                         f"{doc['implementation']!r}, this run is of {implementation!r} "
+                         f"(--module / --implementation)")
+    return doc["cpython_tests"]
 
 
 # --------------------------------------------------------------------------- the target
@@ -1016,7 +948,7 @@ def judge(entry, expected, exp_path, implementation) -> str | None:
         entry["message"] = one_line(f"expected failure ({expected['reason']}): "
                                     f"{entry['status']}: {entry.get('message', '')}")
         entry["status"] = "xfail"
-    elif entry["status"] == "pass":
+    elif entry["status"] == "pass" and not expected.get("flaky"):
         entry["status"] = "xpass"
         line = (f"{implementation}: {entry['id']} passed but {exp_path} expects it to fail; "
                 f'remove cpython_tests."{entry["id"]}"')

@@ -111,6 +111,17 @@ def test_an_unexpected_pass_fails_naming_the_entry(tmp_path):
     assert doc["totals"][MUTANT]["xpass"] == 1
 
 
+def test_a_flaky_entry_may_pass(tmp_path):
+    """"flaky": true (fails in some runs only): passing is no unexpected pass; failing is xfail."""
+    path = expectations(tmp_path, {"P-EXIT-2": dict(EXIT_CODES, flaky=True), "P-TERM-1": EXIT_CODES,
+                                   "P-TERM-3": {"reason": "fails sometimes", "flaky": True}})
+    r, doc = pytest_run(tmp_path, "--impl", MUTANT, "--expectations", str(path))
+    assert r.returncode == 0, r.stdout + r.stderr
+    res = results(doc)
+    assert res["P-TERM-3"][MUTANT]["status"] == "pass"
+    assert res["P-EXIT-2"][MUTANT]["status"] == "xfail"
+
+
 def test_a_clause_not_run_is_no_unexpected_pass(tmp_path):
     """A selection (-k, node ids) runs with the full file: only clauses that ran are judged."""
     path = expectations(tmp_path, {"P-EXIT-2": EXIT_CODES, "P-TERM-1": EXIT_CODES,
@@ -129,6 +140,7 @@ def test_a_clause_not_run_is_no_unexpected_pass(tmp_path):
     ({"format": "mpconform-expectations/2"}, "format"),
     ({"implementation": ""}, "implementation"),
     ({"comment": "x"}, "comment"),
+    ({"clauses": {"P-EXIT-2": {"reason": "x", "flaky": "yes"}}}, 'clauses."P-EXIT-2".flaky'),
 ])
 def test_a_malformed_file_is_a_usage_error(tmp_path, change, field):
     path = expectations(tmp_path, {"P-EXIT-2": EXIT_CODES})

@@ -298,16 +298,16 @@ nlohmann::json timeline_page_data(const Timeline& t, const std::filesystem::path
 }
 
 std::string render_page(const nlohmann::json& data) {
-  std::string json = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Every '<' as \u003c: no text in the data can end the script element ("</script>") or put
+  // the HTML parser in a state where its end tag does not count ("<!--<script>").
+  const std::string json = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string safe;
   safe.reserve(json.size());
-  for (std::size_t i = 0; i < json.size(); ++i) {
-    if (json[i] == '<' && i + 1 < json.size() && json[i + 1] == '/') {
-      safe += "<\\/";
-      ++i;
-    } else {
-      safe += json[i];
-    }
+  for (char c : json) {
+    if (c == '<')
+      safe += "\\u003c";
+    else
+      safe += c;
   }
   std::string page(kPageTemplate);
   const std::size_t at = page.find(kPlaceholder);

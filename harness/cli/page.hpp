@@ -28,7 +28,7 @@ nlohmann::json page_data(const std::vector<std::filesystem::path>& inputs, std::
 /// The data of a page that shows one timeline (`mpconform timeline`).
 nlohmann::json timeline_page_data(const Timeline& t, const std::filesystem::path& source);
 
-/// The HTML page: the template with `data` embedded (every "</" written "<\/", so no text in
+/// The HTML page: the template with `data` embedded (every '<' written as \u003c, so no text in
 /// the data can end the script element that holds it).
 std::string render_page(const nlohmann::json& data);
 

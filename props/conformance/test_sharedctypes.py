@@ -119,6 +119,15 @@ def test_default_lock_is_a_new_rlock(check):
     check(body, expect=("RLock", (True, True), True))
 
 
+@pytest.mark.clause("V-LOCK-1")
+def test_module_level_value_gets_an_rlock_without_a_context(check):
+    """`sharedctypes.Value` called directly (no ctx) takes the default context's RLock (mpref
+    called a get_context its context module did not have: CPython's test_synchronize found it)."""
+    check(lambda mp: (tname(mp.sharedctypes.Value("i", 3).get_lock()), mp.sharedctypes.Value("i", 3).value,
+                      tname(mp.sharedctypes.Array("i", 2).get_lock())),
+          expect=("RLock", 3, "RLock"))
+
+
 @pytest.mark.clause("V-LOCK-2")
 def test_lock_none_and_one(check):
     check(lambda mp: (tname(mp.Value("i", lock=None).get_lock()), tname(mp.Value("i", lock=1).get_lock())),

@@ -62,7 +62,7 @@ def Value(typecode_or_type, *args, lock=True, ctx=None):
     if lock is False:
         return obj
     if lock in (True, None):
-        ctx = ctx or context.get_context()
+        ctx = ctx or context._default_context.get_context()
         lock = ctx.RLock()
     if not hasattr(lock, "acquire"):
         raise AttributeError("%r has no method 'acquire'" % lock)
@@ -75,7 +75,7 @@ def Array(typecode_or_type, size_or_initializer, *, lock=True, ctx=None):
     if lock is False:
         return obj
     if lock in (True, None):
-        ctx = ctx or context.get_context()
+        ctx = ctx or context._default_context.get_context()
         lock = ctx.RLock()
     if not hasattr(lock, "acquire"):
         raise AttributeError("%r has no method 'acquire'" % lock)
@@ -90,7 +90,7 @@ def copy(obj):
 
 def synchronized(obj, lock=None, ctx=None):
     assert not isinstance(obj, SynchronizedBase), "object already synchronized"
-    ctx = ctx or context.get_context()
+    ctx = ctx or context._default_context.get_context()
 
     if isinstance(obj, ctypes._SimpleCData):
         return Synchronized(obj, lock, ctx)
@@ -164,7 +164,7 @@ class SynchronizedBase(object):
         if lock:
             self._lock = lock
         else:
-            ctx = ctx or context.get_context()
+            ctx = ctx or context._default_context.get_context()
             self._lock = ctx.RLock()
         self.acquire = self._lock.acquire
         self.release = self._lock.release

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mpconform/property.hpp"
+#include "report.hpp"
 #include "timeline.hpp"
 
 namespace mpconform::cli {
@@ -64,14 +65,7 @@ void read_section(const std::filesystem::path& file, const nlohmann::json& doc, 
 }  // namespace
 
 Expectations load_expectations(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  if (!in) throw std::invalid_argument(fmt::format("{}: cannot read the file", file.string()));
-  nlohmann::json doc;
-  try {
-    doc = nlohmann::json::parse(in);
-  } catch (const nlohmann::json::exception& e) {
-    throw std::invalid_argument(fmt::format("{}: not JSON ({})", file.string(), e.what()));
-  }
+  const nlohmann::json doc = read_json_file(file);
   if (!doc.is_object()) throw std::invalid_argument(fmt::format("{}: not a JSON object", file.string()));
   for (const auto& [key, value] : doc.items())
     if (key != "format" && key != "implementation" && key != "about" && key != "clauses" && key != "properties" &&

@@ -31,13 +31,11 @@ const json& need(const json& j, const std::string& file, const char* key, json::
 }
 
 json load(const std::string& file) {
-  std::ifstream in(file);
-  if (!in) throw MergeError(fmt::format("{}: cannot read it", file));
   json j;
   try {
-    j = json::parse(in);
-  } catch (const json::exception& e) {
-    throw MergeError(fmt::format("{}: not JSON ({})", file, e.what()));
+    j = read_json_file(file);
+  } catch (const std::invalid_argument& e) {
+    throw MergeError(e.what());
   }
   if (!j.is_object()) bad(file, "(top)", "not a JSON object");
   if (!j.contains("format") || j.at("format") != kReportFormat)

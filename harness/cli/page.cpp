@@ -69,14 +69,12 @@ class Builder {
       data_["sources"].push_back(file.string());
       return true;
     }
-    std::ifstream in(file);
-    if (!in) throw std::invalid_argument(fmt::format("{}: cannot read the file", file.string()));
     nlohmann::json doc;
     try {
-      doc = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      if (lenient) return skip(file, "not JSON", notes);
-      throw std::invalid_argument(fmt::format("{}: not JSON ({})", file.string(), e.what()));
+      doc = read_json_file(file);
+    } catch (const std::invalid_argument& e) {
+      if (lenient) return skip(file, e.what(), notes);
+      throw;
     }
     const std::string format = doc.is_object() && doc.contains("format") && doc["format"].is_string()
                                    ? doc["format"].get<std::string>() : "";

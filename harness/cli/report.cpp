@@ -2,6 +2,8 @@
 #include "report.hpp"
 
 #include <algorithm>
+#include <fstream>
+#include <stdexcept>
 #include <string>
 
 #include <fmt/format.h>
@@ -111,6 +113,16 @@ nlohmann::json property_json(const PropertyReport& r, const SuiteReport& s) {
 
 
 }  // namespace
+
+nlohmann::json read_json_file(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) throw std::invalid_argument(fmt::format("{}: cannot read the file", file.string()));
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw std::invalid_argument(fmt::format("{}: not JSON ({})", file.string(), e.what()));
+  }
+}
 
 std::string implementation_of(const std::string& backend) {
   for (std::string_view prefix : {"python:", "plugin:"})

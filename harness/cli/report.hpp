@@ -1,6 +1,7 @@
 #pragma once
 // The `mpconform` command's reports: the console table, JSON and JUnit XML.
 #include <cstdint>
+#include <filesystem>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -38,6 +39,10 @@ struct MutantReport {
   BackendInfo info;
   PropertyReport report;
 };
+
+/// The JSON document in `file`; throws std::invalid_argument "FILE: cannot read the file" or
+/// "FILE: not JSON (...)" (every report and expectation file is read through it).
+nlohmann::json read_json_file(const std::filesystem::path& file);
 
 /// The implementation a backend is, as pytest and expectation files name it: a Python module by
 /// its name (`python:billiard` -> `billiard`), a plugin by the name it gives itself

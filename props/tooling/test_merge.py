@@ -86,7 +86,7 @@ def test_what_cannot_be_merged_is_refused(tmp_path):
         (a1, a1): f"{a1}: shard.index: shard 1 is given twice",
         (a1, tmp_path / "empty.json"): f"{tmp_path / 'empty.json'}: format: not a mpconform-report/1 report",
         (a1, tmp_path / "junk.json"): f"{tmp_path / 'junk.json'}: not JSON",
-        (a1, tmp_path / "missing.json"): f"{tmp_path / 'missing.json'}: cannot read it",
+        (a1, tmp_path / "missing.json"): f"{tmp_path / 'missing.json'}: cannot read the file",
     }
     for files, message in cases.items():
         r = mpc("merge", *files)

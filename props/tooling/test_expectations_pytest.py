@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from ptyrun import run_on_a_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 MUTANT = "mpc_mutant_wrong_exitcode"
@@ -187,31 +186,11 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 def test_progress_shows_time_left_on_a_terminal(tmp_path):
     """On a pseudo-terminal: every progress indicator but the last has the elapsed time and an
     estimate of the time left; the last has the elapsed time."""
-    master, slave = pty.openpty()
     env = dict(ENV, COLUMNS="150", TERM="xterm")
-    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
-                             f"--report-dir={tmp_path}", *PROGRESS_ARGS],
-                            cwd=ROOT, env=env, stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    chunks, deadline = [], time.monotonic() + 120
-    try:
-        while time.monotonic() < deadline:
-            if select.select([master], [], [], 1.0)[0]:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            elif proc.poll() is not None:
-                break
-    finally:
-        os.close(master)
-        proc.kill() if proc.poll() is None else None
-        proc.wait(10)
-    out = ANSI.sub("", b"".join(chunks).decode(errors="replace")).replace("\r", "")
-    assert proc.returncode == 0, out
+    code, out = run_on_a_terminal([sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+                                   f"--report-dir={tmp_path}", *PROGRESS_ARGS], cwd=ROOT, env=env)
+    out = ANSI.sub("", out).replace("\r", "")
+    assert code == 0, out
     progress = [line for line in out.splitlines() if "PASSED" in line]
     assert len(progress) == 3, out
     for line in progress[:-1]:

@@ -5,14 +5,13 @@ Run: /usr/bin/python3 -m pytest -q props/tooling/test_progress.py
 """
 
 import os
-import pty
 import re
-import select
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
+
+from ptyrun import run_on_a_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 _build = Path(os.environ.get("MPCONFORM_BUILD_DIR", ROOT / "build"))
@@ -30,30 +29,8 @@ def built():
 
 
 def test_a_terminal_shows_elapsed_time_and_time_left():
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([str(MPCONFORM), *ARGS], cwd=ROOT, env=dict(os.environ, TERM="xterm"),
-                            stdin=slave, stdout=slave, stderr=slave)
-    os.close(slave)
-    chunks, deadline = [], time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            if select.select([master], [], [], 1.0)[0]:
-                try:
-                    data = os.read(master, 65536)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not data:
-                    break
-                chunks.append(data)
-            elif proc.poll() is not None:
-                break
-    finally:
-        os.close(master)
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(10)
-    out = b"".join(chunks).decode(errors="replace")
-    assert proc.returncode == 0, out
+    code, out = run_on_a_terminal([str(MPCONFORM), *ARGS], cwd=ROOT, env=dict(os.environ, TERM="xterm"), timeout=60)
+    assert code == 0, out
     lines = re.findall(r"\r\x1b\[K(\[[^\r\n]*)", out)
     assert len(lines) >= 3, out
     assert all(re.fullmatch(r"\[\d/2 (value|pipe): \d+ scenarios\] elapsed \d+s(, ~\d+s left)?", x) for x in lines), lines

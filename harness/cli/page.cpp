@@ -98,8 +98,15 @@ class Builder {
   }
 
   nlohmann::json finish() {
-    // The oracle first, then in the order the reports named them.
-    std::stable_partition(impls_.begin(), impls_.end(), [](const nlohmann::json& i) { return i["oracle"] == true; });
+    // The oracle first, then the implementations with clause results, then engine-only ones (C++
+    // backends), each in the order the reports named them.
+    const auto rank = [](const nlohmann::json& i) {
+      if (i["oracle"] == true) return 0;
+      const auto& kinds = i["kinds"];
+      return std::find(kinds.begin(), kinds.end(), "conformance") != kinds.end() ? 1 : 2;
+    };
+    std::stable_sort(impls_.begin(), impls_.end(),
+                     [&](const nlohmann::json& a, const nlohmann::json& b) { return rank(a) < rank(b); });
     data_["implementations"] = impls_;
     std::vector<std::string> concepts;
     for (const nlohmann::json& c : clause_catalogue()) {
@@ -287,12 +294,15 @@ nlohmann::json page_data(const std::vector<std::filesystem::path>& inputs, std::
 }
 
 nlohmann::json timeline_page_data(const Timeline& t, const std::filesystem::path& source) {
+  // Only the timeline: a page without clauses or implementations shows nothing else.
   Builder b;
   b.add_timeline(t, "");
-  nlohmann::json data = b.finish();
-  data["title"] = "mpconform timeline: " + t.title;
-  data["sources"] = {source.string()};
-  return data;
+  const nlohmann::json all = b.finish();
+  return {{"format", kPageFormat},
+          {"title", "mpconform timeline: " + t.title},
+          {"generated", all["generated"]},
+          {"sources", {source.string()}},
+          {"timelines", all["timelines"]}};
 }
 
 std::string render_page(const nlohmann::json& data) {

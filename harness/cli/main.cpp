@@ -366,8 +366,13 @@ int main(int argc, char** argv) {
       }
       prepare_output(out);
       write_file(out, render_page(data));
-      std::cout << fmt::format("{}: {} implementations, {} timelines; open it in a browser\n", out,
-                               data["implementations"].size(), data["timelines"].size());
+      if (report_cmd->parsed())
+        std::cout << fmt::format("{}: {} implementations, {} failure timelines; open it in a browser\n", out,
+                                 data["implementations"].size(), data["timelines"].size());
+      else
+        std::cout << fmt::format("{}: {} ({} operations, verdict {}); open it in a browser\n", out,
+                                 data["timelines"][0]["title"].get<std::string>(),
+                                 data["timelines"][0]["ops"].size(), data["timelines"][0]["verdict"].get<std::string>());
       return 0;
     }
     if (cpython_cmd->parsed()) {

@@ -9,6 +9,7 @@
 
 #include "mpconform/executor.hpp"
 #include "mpconform/fuzz.hpp"
+#include "progress.hpp"
 
 namespace mpconform::cli {
 namespace {
@@ -66,6 +67,8 @@ std::vector<BenchCell> bench_bugs(const BenchOptions& options, std::ostream& out
                      "replays", "verdict");
   out.flush();
   std::vector<BenchCell> cells;
+  Progress progress;
+  const std::size_t total = mutants.size() * modes.size();
   for (const BackendInfo& info : mutants)
     for (const BenchMode& m : modes) {
       auto executor = make_executor(info.name);
@@ -77,7 +80,13 @@ std::vector<BenchCell> bench_bugs(const BenchOptions& options, std::ostream& out
       o.depth = m.depth;
       o.confirm_reruns = options.replays;
       o.shrink = false;
+      o.on_scenario = [&](std::uint64_t, double seconds) {
+        progress.update(fmt::format("cell {}/{} {} {}", cells.size() + 1, total, info.name.substr(7), m.name),
+                        (static_cast<double>(cells.size()) + std::min(1.0, seconds / options.seconds)) /
+                            static_cast<double>(total));
+      };
       const PropertyReport r = fuzz_property(*executor, info.caught_by, o);
+      progress.clear();
       BenchCell c;
       c.mutant = info.name;
       c.kind = info.kind;

@@ -181,7 +181,7 @@ class Builder {
                          {"backend", backend},
                          {"profile", doc.value("profile", "")},
                          {"mode", doc.value("mode", "")},
-                         {"seed", doc.value("seed", 0)},
+                         {"seed", doc.value("seed", std::uint64_t{0})},
                          {"budget", doc.value("budget", "")},
                          {"passed", doc.value("passed", false)},
                          {"properties", nlohmann::json::array()}};
@@ -193,7 +193,7 @@ class Builder {
       const nlohmann::json& p = props[k];
       nlohmann::json row{{"property", need<std::string>(file, p, at, "property")},
                          {"verdict", need<std::string>(file, p, at, "verdict")},
-                         {"scenarios", p.value("scenarios", 0)},
+                         {"scenarios", p.value("scenarios", std::uint64_t{0})},
                          {"clauses", p.value("clauses", nlohmann::json::array())}};
       for (const char* key : {"expected", "expectation", "not_applicable", "mode"})
         if (p.contains(key)) row[key] = p[key];
@@ -201,7 +201,7 @@ class Builder {
         const nlohmann::json& r = f.value("result", nlohmann::json::object());
         row["clause"] = r.value("clause", "");
         row["message"] = r.value("message", "");
-        row["seed"] = f.value("seed", 0);
+        row["seed"] = f.value("seed", std::uint64_t{0});
         row["replay"] = f.value("replay", "");
         if (f.contains("timeline")) {
           row["timeline"] = data_["timelines"].size();

@@ -163,10 +163,10 @@ Timeline timeline_from_file(const std::filesystem::path& path) {
     }
   }
   if (t.history.ops.empty()) throw std::invalid_argument(fmt::format("{}: no operations", path.string()));
-  if (auto it = meta.find("processes"); it != meta.end() && it->is_array())
-    for (const nlohmann::json& p : *it) t.roles.emplace_back(p.value("process", 0u), p.value("role", ""));
-  if (auto it = meta.find("replay"); it != meta.end() && it->is_string()) t.replay = *it;
   try {
+    if (auto it = meta.find("processes"); it != meta.end() && it->is_array())
+      for (const nlohmann::json& p : *it) t.roles.emplace_back(p.value("process", 0u), p.value("role", ""));
+    if (auto it = meta.find("replay"); it != meta.end() && it->is_string()) t.replay = *it;
     if (meta.contains("property") && meta.contains("scenario")) {
       const Scenario s = scenario_from_json(meta["scenario"]);
       const Profile profile = profile_from_string(meta.value("profile", "reference"));
@@ -183,17 +183,23 @@ Timeline timeline_from_file(const std::filesystem::path& path) {
       t.message = "no checker: the file has no meta line naming a property and scenario (mpconform run "
                   "--history-dir writes one) or a checker";
     }
+    // Verdicts that are not the checker's (a hang, a crash) stay as the run recorded them.
+    if (meta.contains("verdict") && meta["verdict"].is_string() && meta["verdict"] != "fail") {
+      t.verdict = meta["verdict"];
+      t.message = meta.value("message", t.message);
+      t.clause = meta.value("clause", "");
+      t.window = meta.value("window", std::vector<std::size_t>{});
+      t.prefix.reset();
+    }
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(fmt::format("{}: field meta: {}", path.string(), e.what()));
+  } catch (const nlohmann::json::exception& e) {  // a meta field of the wrong type
+    throw std::invalid_argument(fmt::format("{}: field meta: {}", path.string(), e.what()));
   }
-  // Verdicts that are not the checker's (a hang, a crash) stay as the run recorded them.
-  if (meta.contains("verdict") && meta["verdict"] != "fail" && meta["verdict"].is_string()) {
-    t.verdict = meta["verdict"];
-    t.message = meta.value("message", t.message);
-    t.clause = meta.value("clause", "");
-    t.window = meta.value("window", std::vector<std::size_t>{});
-    t.prefix.reset();
-  }
+  for (std::size_t i : t.window)
+    if (i >= t.history.ops.size())
+      throw std::invalid_argument(fmt::format("{}: field meta.window: op {} of {} operations", path.string(), i,
+                                              t.history.ops.size()));
   return t;
 }
 

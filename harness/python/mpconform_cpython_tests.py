@@ -267,6 +267,19 @@ def load_expectations(path, implementation, known_tests) -> dict:
 
 # --------------------------------------------------------------------------- the target
 
+def attribute_or_submodule(obj, name):
+    """obj.name, else (for a module) its submodule `name` imported, else None."""
+    if obj is None:
+        return None
+    found = getattr(obj, name, None)
+    if found is None and isinstance(obj, types.ModuleType):
+        try:
+            found = importlib.import_module(f"{obj.__name__}.{name}")
+        except ImportError:
+            found = None
+    return found
+
+
 class Target:
     """The module under test: the module, its fork context, and whether it is CPython's."""
 
@@ -291,15 +304,9 @@ class Target:
         """The target's object at a dotted path (`sharedctypes.Value`), or None."""
         obj = self.module
         for part in dotted.split("."):
-            nxt = getattr(obj, part, None)
-            if nxt is None and isinstance(obj, types.ModuleType):
-                try:
-                    nxt = importlib.import_module(f"{obj.__name__}.{part}")
-                except ImportError:
-                    nxt = None
-            if nxt is None:
+            obj = attribute_or_submodule(obj, part)
+            if obj is None:
                 return None
-            obj = nxt
         return obj
 
 
@@ -393,20 +400,8 @@ class TargetView(types.ModuleType):
         path, target_obj, cpython_obj, recorder = object.__getattribute__(self, "_mpc")
         if attr.startswith("__") and attr.endswith("__"):
             raise AttributeError(attr)
-        cp = getattr(cpython_obj, attr, None)
-        if cp is None and isinstance(cpython_obj, types.ModuleType):
-            try:
-                cp = importlib.import_module(f"{cpython_obj.__name__}.{attr}")
-            except ImportError:
-                cp = None
-        mine = None
-        if target_obj is not None:
-            mine = getattr(target_obj, attr, None)
-            if mine is None and isinstance(target_obj, types.ModuleType):
-                try:
-                    mine = importlib.import_module(f"{target_obj.__name__}.{attr}")
-                except ImportError:
-                    mine = None
+        cp = attribute_or_submodule(cpython_obj, attr)
+        mine = attribute_or_submodule(target_obj, attr)
         if isinstance(cp, types.ModuleType) or isinstance(mine, types.ModuleType):
             tmod = mine if isinstance(mine, types.ModuleType) else None
             if tmod is None:

@@ -119,16 +119,20 @@ bool is_queue_op(OpKind k) {
 }
 
 // The clause hint for the op at which the best attempt got stuck (see the header).
-std::string clause_hint(const Op& op, LinearizableKind kind) {
-  const bool simple = kind == LinearizableKind::simple_queue;
+std::string clause_hint(const Op& op, const LinearizabilityOptions& o) {
+  const bool simple = o.kind == LinearizableKind::simple_queue;
+  const bool bounded = !simple && o.maxsize > 0;
   switch (op.kind) {
-    case OpKind::put: return op.failed() && op.error == ErrorKind::Full ? "Q-PUT-1" : (simple ? "SQ-10" : "Q-ORDER-2");
-    case OpKind::get:
-      if (op.failed() && op.error == ErrorKind::Empty) return "Q-SIZE-9";
+    case OpKind::put:
+      if (op.failed() && op.error == ErrorKind::Full) return bounded ? "Q-PUT-1" : "Q-MAX-1";
       return simple ? "SQ-10" : "Q-ORDER-2";
-    case OpKind::qsize: return "Q-SIZE-2";
+    case OpKind::get:
+      if (op.failed() && op.error == ErrorKind::Empty) return op.timeout_ns == kNoTimeout ? "Q-GET-1" : "Q-SIZE-9";
+      return simple ? "SQ-10" : "Q-ORDER-2";
+    case OpKind::qsize:
+      return bounded && static_cast<std::int64_t>(op.value) > o.maxsize ? "Q-MAX-3" : "Q-SIZE-2";
     case OpKind::empty: return simple ? "SQ-8" : (op.value != 0 ? "Q-SIZE-7" : "Q-SIZE-6");
-    case OpKind::full: return "Q-SIZE-3";
+    case OpKind::full: return op.value != 0 && !bounded ? "Q-MAX-1" : "Q-SIZE-3";
     case OpKind::task_done: return op.failed() ? "JQ-11" : "JQ-2";
     case OpKind::join: return "JQ-9";
     default: return "Q-ORDER-2";
@@ -355,7 +359,7 @@ class Search {
           if (seen.insert(key(alts[k])).second) {
             if (++states > o_.max_states)
               return Verdict::unknown(
-                  clause_hint(h_.ops[e.index], o_.kind),
+                  clause_hint(h_.ops[e.index], o_),
                   fmt::format("linearizability search over its budget of {} states ({} ops)", o_.max_states,
                               entries_.size()));
             stack.push_back(Frame{entry, k, state});
@@ -376,7 +380,7 @@ class Search {
           best_depth = stack.size();
           best_window = frontier(entry);
           const std::size_t stuck = entries_[ev.entry].index;
-          best_clause = clause_hint(h_.ops[stuck], o_.kind);
+          best_clause = clause_hint(h_.ops[stuck], o_);
           best_what = fmt::format("after {} op(s) placed, {} cannot be placed before it returns",
                                   stack.size(), detail::short_name(h_, stuck));
         }

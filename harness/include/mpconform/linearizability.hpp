@@ -70,9 +70,11 @@ struct LinearizabilityOptions {
 ///    yet placed that could have come next, among them the one whose return forced the search
 ///    back), or, when every op was placed but `drained` failed, the puts of the items left.
 ///    `clause` is a hint from the op at which that attempt got stuck: get/put Q-ORDER-2 (SQ-10
-///    for a SimpleQueue), put raising Full Q-PUT-1, get raising Empty Q-SIZE-9, qsize
-///    Q-SIZE-2, empty() Q-SIZE-7 (True) / Q-SIZE-6 (False) (SQ-8 for a SimpleQueue), full()
-///    Q-SIZE-3, task_done JQ-2 (ok) / JQ-11 (ValueError), join JQ-9; drained: Q-ORDER-2.
+///    for a SimpleQueue), put raising Full Q-PUT-1 (Q-MAX-1 when unbounded), get raising Empty
+///    Q-SIZE-9 (Q-GET-1 with no timeout), qsize Q-SIZE-2 (Q-MAX-3 above maxsize), empty()
+///    Q-SIZE-7 (True) / Q-SIZE-6 (False) (SQ-8 for a SimpleQueue), full() Q-SIZE-3 (Q-MAX-1
+///    for True when unbounded), task_done JQ-2 (ok) / JQ-11 (ValueError), join JQ-9; drained:
+///    Q-ORDER-2. It names where the best order broke, not a proof of which rule did.
 /// Pure; the search is O(2^k * n) states for k concurrent ops in the worst case.
 Verdict check_linearizable(const History& history, const LinearizabilityOptions& options = {});
 

@@ -8,8 +8,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,33 +15,15 @@
 #include <nlohmann/json.hpp>
 
 #include "mpconform/checkers.hpp"
+#include "fixtures.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using namespace mpconform;
 
-std::vector<std::string> fixture_names() {
-  std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(MPCONFORM_CHECKER_HISTORIES))
-    if (entry.path().extension() == ".jsonl") names.push_back(entry.path().stem().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
-struct Fixture {
-  History history;
-  nlohmann::json meta;
-};
-
-Fixture load(const std::string& name) {
-  const fs::path path = fs::path(MPCONFORM_CHECKER_HISTORIES) / (name + ".jsonl");
-  std::ifstream in(path);
-  std::string first;
-  std::getline(in, first);
-  const auto header = nlohmann::json::parse(first);
-  return Fixture{load_history(path), header.at("meta")};
-}
+using fixtures::Fixture;
+using fixtures::fixture_names;
+using fixtures::load_fixture;
 
 Status expected_status(const std::string& name) {
   if (name.ends_with("-ok")) return Status::ok;
@@ -57,7 +37,7 @@ class HistoryFile : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(HistoryFile, GivesTheVerdictInItsName) {
   const std::string name = GetParam();
-  const Fixture f = load(name);
+  const Fixture f = load_fixture(name);
   const std::string checker = f.meta.at("checker").get<std::string>();
   const nlohmann::json options = f.meta.value("options", nlohmann::json::object());
   const Verdict v = check(checker, f.history, options);
@@ -111,7 +91,7 @@ TEST(HistoryFiles, CoverEveryCheckerBothWays) {
 // A fixture survives a JSON Lines round trip unchanged.
 TEST(HistoryFiles, RoundTripThroughJsonLines) {
   for (const auto& name : fixture_names()) {
-    const Fixture f = load(name);
+    const Fixture f = load_fixture(name);
     const History back = history_from_jsonl(to_jsonl(f.history));
     EXPECT_EQ(back.ops, f.history.ops) << name;
     EXPECT_EQ(back.dropped, f.history.dropped) << name;

@@ -6,8 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
@@ -21,23 +19,17 @@
 #include "mpconform/checkers.hpp"
 #include "mpconform/linearizability.hpp"
 #include "mpconform/spec/queue.hpp"
+#include "fixtures.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using namespace mpconform;
 
 // ---------------------------------------------------------------------------------------------
 // Building histories
 
 Op op(std::uint32_t p, OpKind k, std::uint64_t value, std::int64_t inv, std::int64_t ret) {
-  Op o;
-  o.process = p;
-  o.kind = k;
-  o.value = value;
-  o.invoke_ns = inv;
-  o.return_ns = ret;
-  return o;
+  return fixtures::make_op(p, k, value, inv, ret);
 }
 std::uint64_t tag(std::uint32_t producer, std::uint64_t seq) { return make_tag(producer, seq); }
 Op put(std::uint32_t p, std::uint64_t t, std::int64_t inv, std::int64_t ret) { return op(p, OpKind::put, t, inv, ret); }
@@ -212,29 +204,15 @@ TEST(Linearizability, TheMemoKeepsWideConcurrencyTractable) {
 // ---------------------------------------------------------------------------------------------
 // The fixtures: the search against the rule-based checkers
 
-struct Fixture {
-  std::string name;
-  History history;
-  nlohmann::json meta;
-};
+using fixtures::Fixture;
 
 std::vector<Fixture> queue_fixtures() {
-  std::vector<Fixture> out;
-  for (const auto& entry : fs::directory_iterator(MPCONFORM_CHECKER_HISTORIES)) {
-    const std::string name = entry.path().stem().string();
-    if (entry.path().extension() != ".jsonl" || !(name.starts_with("queue-") || name.starts_with("joinable-")))
-      continue;
-    std::ifstream in(entry.path());
-    std::string first;
-    std::getline(in, first);
-    out.push_back({name, load_history(entry.path()), nlohmann::json::parse(first).at("meta")});
-  }
-  std::sort(out.begin(), out.end(), [](const Fixture& a, const Fixture& b) { return a.name < b.name; });
-  return out;
+  return fixtures::load_fixtures(
+      [](const std::string& name) { return name.starts_with("queue-") || name.starts_with("joinable-"); });
 }
 
 LinearizabilityOptions options_of(const Fixture& f) {
-  const nlohmann::json opts = f.meta.value("options", nlohmann::json::object());
+  const nlohmann::json opts = f.options();
   LinearizabilityOptions o;
   o.object = opts.value("object", 0u);
   o.maxsize = opts.value("maxsize", std::int64_t{0});
@@ -265,7 +243,7 @@ TEST(Linearizability, AgreesWithTheRuleCheckersOnTheFixtures) {
   std::string table = fmt::format("{:<40} {:>8} {:>8}  {}\n", "fixture", "rules", "search", "");
   for (const Fixture& f : queue_fixtures()) {
     const Verdict rules =
-        check(f.meta.at("checker").get<std::string>(), f.history, f.meta.value("options", nlohmann::json::object()));
+        check(f.checker(), f.history, f.options());
     const Verdict search = check_linearizable(f.history, options_of(f));
     const bool same = rules.status == search.status;
     const auto known = expected_disagreements().find(f.name);

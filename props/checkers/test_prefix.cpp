@@ -3,8 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -12,43 +10,21 @@
 
 #include "mpconform/checkers.hpp"
 #include "mpconform/prefix.hpp"
+#include "fixtures.hpp"
 
 namespace {
 
-namespace fs = std::filesystem;
 using namespace mpconform;
 
-struct Fixture {
-  std::string name;
-  History history;
-  std::string checker;
-  nlohmann::json options;
-};
+using fixtures::Fixture;
 
-std::vector<Fixture> fixtures(const char* suffix) {
-  std::vector<Fixture> out;
-  for (const auto& entry : fs::directory_iterator(MPCONFORM_CHECKER_HISTORIES)) {
-    const std::string stem = entry.path().stem().string();
-    if (entry.path().extension() != ".jsonl" || !stem.ends_with(suffix)) continue;
-    std::ifstream in(entry.path());
-    std::string first;
-    std::getline(in, first);
-    const nlohmann::json meta = nlohmann::json::parse(first).at("meta");
-    out.push_back({stem, load_history(entry.path()), meta.at("checker"),
-                   meta.value("options", nlohmann::json::object())});
-  }
-  std::sort(out.begin(), out.end(), [](const Fixture& a, const Fixture& b) { return a.name < b.name; });
-  return out;
+// The fixtures whose name ends in `suffix` ("-ok", "-bad").
+std::vector<Fixture> fixtures_ending(const char* suffix) {
+  return fixtures::load_fixtures([&](const std::string& name) { return name.ends_with(suffix); });
 }
 
 Op op(std::uint32_t process, OpKind kind, std::uint64_t value, std::int64_t invoke, std::int64_t ret) {
-  Op o;
-  o.process = process;
-  o.kind = kind;
-  o.value = value;
-  o.invoke_ns = invoke;
-  o.return_ns = ret;
-  return o;
+  return fixtures::make_op(process, kind, value, invoke, ret);
 }
 
 TEST(CutHistory, DropsLaterOpsAndLeavesRunningOnesPending) {
@@ -71,11 +47,11 @@ TEST(CutHistory, DropsLaterOpsAndLeavesRunningOnesPending) {
 // Every illegal fixture: the prefix found is accepted, and no later cut is (checked by trying
 // every cut after it), so the timeline's line is where the history stops making sense.
 TEST(LongestAcceptedPrefix, IsTheLastAcceptedCutOfEveryIllegalFixture) {
-  const auto bad = fixtures("-bad");
+  const auto bad = fixtures_ending("-bad");
   ASSERT_GT(bad.size(), 20u);
   for (const Fixture& f : bad) {
     SCOPED_TRACE(f.name);
-    const auto check = [&](const History& h) { return mpconform::check(f.checker, h, f.options); };
+    const auto check = [&](const History& h) { return mpconform::check(f.checker(), h, f.options()); };
     ASSERT_TRUE(check(f.history).is_illegal());
     const auto p = longest_accepted_prefix(f.history, check);
     std::vector<std::int64_t> cuts;
@@ -99,10 +75,10 @@ TEST(LongestAcceptedPrefix, IsTheLastAcceptedCutOfEveryIllegalFixture) {
 
 // A legal history is accepted whole: its prefix holds every op.
 TEST(LongestAcceptedPrefix, IsTheWholeOfEveryLegalFixture) {
-  for (const Fixture& f : fixtures("-ok")) {
+  for (const Fixture& f : fixtures_ending("-ok")) {
     SCOPED_TRACE(f.name);
     const auto p = longest_accepted_prefix(
-        f.history, [&](const History& h) { return mpconform::check(f.checker, h, f.options); });
+        f.history, [&](const History& h) { return mpconform::check(f.checker(), h, f.options()); });
     ASSERT_TRUE(p.has_value());
     EXPECT_EQ(p->ops, f.history.ops.size());
   }
@@ -111,9 +87,9 @@ TEST(LongestAcceptedPrefix, IsTheWholeOfEveryLegalFixture) {
 // The search tries at most max_checks cuts from the end, and says nothing past them.
 TEST(LongestAcceptedPrefix, GivesUpPastItsBudget) {
   int earlier = 0;
-  for (const Fixture& f : fixtures("-bad")) {
+  for (const Fixture& f : fixtures_ending("-bad")) {
     SCOPED_TRACE(f.name);
-    const auto check = [&](const History& h) { return mpconform::check(f.checker, h, f.options); };
+    const auto check = [&](const History& h) { return mpconform::check(f.checker(), h, f.options()); };
     // The last cut is the whole history, which is rejected: one check finds nothing.
     EXPECT_FALSE(longest_accepted_prefix(f.history, check, 1).has_value());
     earlier += longest_accepted_prefix(f.history, check).has_value() ? 1 : 0;

@@ -644,16 +644,13 @@ int main(int argc, char** argv) {
     }
     suite.seconds = now_s() - t0;
     print_suite_footer(std::cout, suite);
+    suite.add_timelines();
     if (!history_dir.empty())
-      for (const PropertyReport& r : suite.properties)
-        if (r.failure && !r.failure->result.history.ops.empty()) {
-          const std::string path = fmt::format("{}/{}-seed{}.jsonl", history_dir, r.property,
-                                               r.failure->scenario.seed);
-          // A meta line first: how `mpconform timeline` judges it again.
-          const Timeline t = timeline_of(*r.failure, r.property, suite.backend);
-          write_file(path, history_meta(*r.failure, r.property, suite.backend, t).dump() + "\n" + to_jsonl(t.history));
-          std::cout << "history: " << path << " (draw it: mpconform timeline " << path << ")\n";
-        }
+      for (const auto& [property, t] : suite.timelines) {
+        const std::string path = fmt::format("{}/{}-seed{}.jsonl", history_dir, property, t.scenario->seed);
+        write_file(path, to_history_file(t));
+        std::cout << "history: " << path << " (draw it: mpconform timeline " << path << ")\n";
+      }
     if (!json_path.empty()) write_file(json_path, suite_json(suite).dump(2) + "\n");
     if (!junit_path.empty()) write_file(junit_path, suite_junit(suite));
     return suite.passed() ? 0 : 1;

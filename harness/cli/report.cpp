@@ -99,8 +99,7 @@ nlohmann::json property_json(const PropertyReport& r, const SuiteReport& s) {
       fj["shrunk"] = to_json(*f.shrunk);
       fj["shrunk_result"] = result_json(f.shrunk_result);
     }
-    // Nothing to draw when no call was recorded (the objects could not be created).
-    if (!f.result.history.ops.empty()) fj["timeline"] = to_json(timeline_of(f, r.property, s.backend));
+    if (auto t = s.timelines.find(r.property); t != s.timelines.end()) fj["timeline"] = to_json(t->second);
     j["first_failure"] = fj;
   }
   if (s.expectations) {
@@ -301,6 +300,13 @@ nlohmann::json suite_json(const SuiteReport& s) {
           {"properties", props}};
   if (s.expectations) j["expectations"] = s.expectations->file.string();
   return j;
+}
+
+void SuiteReport::add_timelines() {
+  for (const PropertyReport& r : properties)
+    // Nothing to draw when no call was recorded (the objects could not be created).
+    if (r.failure && !r.failure->result.history.ops.empty())
+      timelines.insert_or_assign(r.property, timeline_of(*r.failure, r.property, backend));
 }
 
 bool SuiteReport::passed() const {

@@ -1,6 +1,7 @@
 #pragma once
 // The `mpconform` command's reports: the console table, JSON and JUnit XML.
 #include <cstdint>
+#include <map>
 #include <filesystem>
 #include <optional>
 #include <ostream>
@@ -14,6 +15,7 @@
 #include "mpconform/runner.hpp"
 #include "mpconform/scenario.hpp"
 #include "expectations.hpp"
+#include "timeline.hpp"
 
 namespace mpconform::cli {
 
@@ -28,11 +30,16 @@ struct SuiteReport {
   std::uint32_t shards = 1;
   double seconds = 0;
   std::vector<PropertyReport> properties;
+  /// The timeline of each failing property with a recorded call, by property (add_timelines).
+  std::map<std::string, Timeline, std::less<>> timelines;
   /// --expectations: the file each property's result is judged against (nullptr: none).
   const Expectations* expectations = nullptr;
 
   /// Every property passed, or (with expectations) failed exactly as expected.
   [[nodiscard]] bool passed() const;
+  /// Draws `timelines` once (the accepted-prefix search runs the checker many times), for the
+  /// JSON report and the history files alike.
+  void add_timelines();
 };
 
 struct MutantReport {

@@ -44,6 +44,13 @@ std::vector<std::pair<std::uint32_t, std::string>> roles_of(const ScenarioResult
   return roles;
 }
 
+// [{"process", "role"}, ...], as the page and the history files write the lanes.
+nlohmann::json roles_json(const Timeline& t) {
+  nlohmann::json roles = nlohmann::json::array();
+  for (const auto& [process, role] : t.roles) roles.push_back({{"process", process}, {"role", role}});
+  return roles;
+}
+
 // The verdict's window and prefix filled in from `check`.
 void judge(Timeline& t, const std::function<Verdict(const History&)>& check) {
   const Verdict v = check(t.history);
@@ -83,6 +90,10 @@ Timeline timeline_of(const FailureReport& f, std::string_view property, const st
   t.history = r.history;
   t.roles = roles_of(r);
   t.replay = f.replay;
+  t.property = std::string(property);
+  t.backend = backend;
+  t.scenario = s;
+  t.profile = r.profile;
   if (r.verdict == ScenarioVerdict::fail) {
     const auto check = property_named(property).checker(s.params, r.profile);
     t.prefix = longest_accepted_prefix(t.history, check);
@@ -97,8 +108,6 @@ nlohmann::json to_json(const Timeline& t) {
     j["text"] = describe(op);
     ops.push_back(std::move(j));
   }
-  nlohmann::json processes = nlohmann::json::array();
-  for (const auto& [process, role] : t.roles) processes.push_back({{"process", process}, {"role", role}});
   const nlohmann::json& entry = clause_entry(t.clause);
   nlohmann::json j{{"title", t.title},
                    {"verdict", t.verdict},
@@ -107,30 +116,26 @@ nlohmann::json to_json(const Timeline& t) {
                    {"message", t.message},
                    {"window", t.window},
                    {"accepted_prefix", nullptr},
-                   {"processes", processes},
+                   {"processes", roles_json(t)},
                    {"ops", ops},
                    {"replay", t.replay}};
   if (t.prefix) j["accepted_prefix"] = {{"until_ns", t.prefix->until_ns}, {"ops", t.prefix->ops}};
   return j;
 }
 
-nlohmann::json history_meta(const FailureReport& f, std::string_view property, const std::string& backend,
-                            const Timeline& t) {
-  const bool use_shrunk = f.shrunk && !f.shrunk_result.history.ops.empty();
-  const ScenarioResult& r = use_shrunk ? f.shrunk_result : f.result;
-  nlohmann::json roles = nlohmann::json::array();
-  for (const auto& [process, role] : t.roles) roles.push_back({{"process", process}, {"role", role}});
-  return {{"meta",
-           {{"property", property},
-            {"backend", backend},
-            {"scenario", to_json(use_shrunk ? *f.shrunk : f.scenario)},
-            {"profile", to_string(r.profile)},
-            {"verdict", t.verdict},
-            {"clause", t.clause},
-            {"message", t.message},
-            {"window", t.window},
-            {"processes", roles},
-            {"replay", t.replay}}}};
+std::string to_history_file(const Timeline& t) {
+  const nlohmann::json meta{{"meta",
+                             {{"property", t.property},
+                              {"backend", t.backend},
+                              {"scenario", to_json(t.scenario.value())},
+                              {"profile", to_string(t.profile)},
+                              {"verdict", t.verdict},
+                              {"clause", t.clause},
+                              {"message", t.message},
+                              {"window", t.window},
+                              {"processes", roles_json(t)},
+                              {"replay", t.replay}}}};
+  return meta.dump() + "\n" + to_jsonl(t.history);
 }
 
 Timeline timeline_from_file(const std::filesystem::path& path) {

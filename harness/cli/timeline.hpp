@@ -26,6 +26,12 @@ struct Timeline {
   History history;
   std::vector<std::pair<std::uint32_t, std::string>> roles;  // process index, role
   std::string replay;
+  // The run drawn (timeline_of only; a timeline read from a file has no scenario): what
+  // to_history_file writes so that `mpconform timeline` can judge it again.
+  std::string property;
+  std::string backend;
+  std::optional<Scenario> scenario;
+  Profile profile = Profile::reference;
 };
 
 /// The timeline of a property's first failure: the shrunk scenario's run where shrinking kept
@@ -42,10 +48,10 @@ const nlohmann::json& clause_entry(std::string_view id);
 /// Every clause of the catalogue, by concept (file) then file order.
 const std::vector<nlohmann::json>& clause_catalogue();
 
-/// The first lines of a history file written with --history-dir: one meta line that says
-/// how to judge it again (property, scenario, profile, roles, replay).
-nlohmann::json history_meta(const FailureReport& failure, std::string_view property, const std::string& backend,
-                            const Timeline& t);
+/// The history file --history-dir writes: a meta line that says how to judge it again
+/// (property, backend, scenario, profile, verdict, clause, message, window, roles, replay), then
+/// the ops as JSON Lines. Requires: t.scenario (a timeline made by timeline_of).
+std::string to_history_file(const Timeline& t);
 
 /// A history file (JSON Lines) judged again: its meta line names a property and scenario
 /// (`mpconform run --history-dir`) or a checker and options (the checkers' test fixtures);

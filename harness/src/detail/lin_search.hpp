@@ -1,0 +1,346 @@
+#pragma once
+// The generic linearizability search (Wing & Gong 1993, with Lowe's 2017 memo; the event-list
+// form of Porcupine), over any sequential model of spec/models. Private to harness/src.
+//
+// An adapter A tells the search how one model reads a history:
+//   using State; using Call;
+//   static bool reads(const Op&);           the op is a call on this kind of object
+//   static std::optional<Call> to_call(const Op&, const LinearizabilityOptions&);
+//                                           nullopt: the model has no such call (Unknown)
+//   static Expected expected(const Op&);    what the history says the call did
+//   static std::string clause(const Op&, const LinearizabilityOptions&);  hint on Illegal
+//   static void encode(const State&, std::vector<std::uint64_t>& key);    memo key
+//   static std::vector<spec::Value> leftover(const State&);  what a drained object still holds
+//   static bool produced(const Op&, const spec::Value&);     the op put/sent that value
+//   static std::string_view drained_clause(const LinearizabilityOptions&);
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "../checker_support.hpp"
+#include "mpconform/history.hpp"
+#include "mpconform/linearizability.hpp"
+#include "mpconform/spec/outcome.hpp"
+#include "mpconform/spec/value.hpp"
+#include "mpconform/verdict.hpp"
+
+namespace mpconform::detail {
+
+// What the history says about one op, in the model's terms.
+enum class Seen : std::uint8_t {
+  returned,  // the model must return `value`
+  raised,    // the model must raise `error_type`
+  nothing,   // no effect, no constraint (a fail with an error no model raises)
+  unknown,   // info: no effect, or any non-blocking result
+};
+
+struct Expected {
+  Seen seen = Seen::unknown;
+  spec::Value value;       // Seen::returned
+  std::string error_type;  // Seen::raised
+};
+
+// The Python class of a recorded error, as the models spell it; empty when no model raises it
+// (the op then constrains nothing).
+inline std::string python_type(ErrorKind e) {
+  switch (e) {
+    case ErrorKind::Empty: return "queue.Empty";
+    case ErrorKind::Full: return "queue.Full";
+    case ErrorKind::ValueError: return "ValueError";
+    case ErrorKind::OSError: return "OSError";
+    case ErrorKind::AssertionError: return "AssertionError";
+    case ErrorKind::EOFError: return "EOFError";
+    case ErrorKind::BrokenPipeError: return "BrokenPipeError";
+    default: return {};
+  }
+}
+
+// The usual reading: ok returns `value`, fail raises its error (or constrains nothing), info
+// is unknown.
+inline Expected expected_from(const Op& op, spec::Value value) {
+  Expected e;
+  if (op.ok()) {
+    e.seen = Seen::returned;
+    e.value = std::move(value);
+  } else if (op.failed()) {
+    e.error_type = python_type(op.error);
+    e.seen = e.error_type.empty() ? Seen::nothing : Seen::raised;
+  }
+  return e;
+}
+
+// Python's (block, timeout) from Op::timeout_ns (kNoTimeout, 0 for "do not wait", or ns).
+inline std::pair<bool, std::optional<double>> block_timeout(std::int64_t timeout_ns) {
+  if (timeout_ns == kNoTimeout) return {true, std::nullopt};
+  if (timeout_ns <= 0) return {false, std::nullopt};
+  return {true, static_cast<double>(timeout_ns) / 1e9};
+}
+
+inline spec::Value item_of(std::uint64_t tag) { return spec::Value::integer(static_cast<spec::PyInt>(tag)); }
+
+struct KeyHash {
+  std::size_t operator()(const std::vector<std::uint64_t>& key) const noexcept {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (std::uint64_t x : key) {
+      x *= 0x9e3779b97f4a7c15ull;
+      h ^= x ^ (x >> 29);
+      h *= 0x100000001b3ull;
+    }
+    return static_cast<std::size_t>(h);
+  }
+};
+
+// One op of the object, as a model call with what it must do.
+template <class A>
+struct Entry {
+  std::size_t index;  // into History::ops
+  typename A::Call call;
+  Expected expect;
+};
+
+// The states `e` may leave when linearized in `s`, in a fixed order (no duplicates).
+template <class A>
+void alternatives(const typename A::State& s, const Entry<A>& e, std::vector<typename A::State>& out) {
+  out.clear();
+  const auto outcome = step(s, e.call);  // found by ADL in the model's namespace
+  auto add = [&](const typename A::State& next) {
+    if (std::find(out.begin(), out.end(), next) == out.end()) out.push_back(next);
+  };
+  switch (e.expect.seen) {
+    case Seen::returned:
+      for (const auto& a : outcome.allowed())
+        if (a.result.returned() && a.result.value == e.expect.value) add(a.next);
+      break;
+    case Seen::raised:
+      for (const auto& a : outcome.allowed())
+        if (a.result.raised() && a.result.error.type == e.expect.error_type) add(a.next);
+      break;
+    case Seen::nothing: add(s); break;
+    case Seen::unknown:
+      for (const auto& a : outcome.allowed())
+        if (!a.result.is_blocks()) add(a.next);
+      add(s);  // never took effect
+      break;
+  }
+}
+
+// The object's ops as entries, or the Unknown verdict for an op the model does not have.
+template <class A>
+std::optional<Verdict> read_entries(const History& h, const LinearizabilityOptions& o, std::vector<Entry<A>>& out) {
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& op = h.ops[i];
+    if (op.object != o.object || !A::reads(op)) continue;
+    std::optional<typename A::Call> call = A::to_call(op, o);
+    if (!call)
+      return Verdict::unknown(A::clause(op, o),
+                              fmt::format("{}: the {} model has no such call", short_name(h, i), to_string(o.kind)));
+    out.push_back(Entry<A>{i, std::move(*call), A::expected(op)});
+  }
+  return std::nullopt;
+}
+
+template <class A>
+class Search {
+ public:
+  using State = typename A::State;
+
+  Search(const History& h, const LinearizabilityOptions& o, State initial)
+      : h_(h), o_(o), initial_(std::move(initial)) {}
+
+  Verdict run() {
+    if (std::optional<Verdict> bad = read_entries<A>(h_, o_, entries_)) return *bad;
+    build_events();
+    return search();
+  }
+
+ private:
+  // One node of the doubly linked event list: the call or the return of entry `entry`.
+  struct Event {
+    std::size_t entry;
+    bool is_call;
+    std::size_t match;  // the other event of the same entry
+    std::size_t prev, next;
+  };
+  struct Frame {
+    std::size_t call_event;
+    std::size_t alternative;  // which of the entry's next states was taken
+    State before;
+  };
+
+  // Events sorted by time; at equal times calls come first, so ops that touch overlap (an op
+  // "definitely happened before t" only when it returned strictly before t).
+  void build_events() {
+    const std::size_t n = entries_.size();
+    std::vector<std::pair<std::pair<std::int64_t, int>, std::size_t>> order;  // ((t, ret?), event)
+    events_.resize(2 * n + 2);
+    for (std::size_t k = 0; k < n; ++k) {
+      const Op& op = h_.ops[entries_[k].index];
+      events_[2 * k] = Event{k, true, 2 * k + 1, 0, 0};
+      events_[2 * k + 1] = Event{k, false, 2 * k, 0, 0};
+      order.push_back({{op.invoke_ns, 0}, 2 * k});
+      order.push_back({{op.return_ns, 1}, 2 * k + 1});
+    }
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    head_ = 2 * n;
+    end_ = 2 * n + 1;
+    std::size_t prev = head_;
+    for (const auto& [key, ev] : order) {
+      events_[prev].next = ev;
+      events_[ev].prev = prev;
+      prev = ev;
+    }
+    events_[prev].next = end_;
+    events_[end_].prev = prev;
+  }
+
+  void lift(std::size_t call) {
+    for (std::size_t e : {call, events_[call].match}) {
+      events_[events_[e].prev].next = events_[e].next;
+      events_[events_[e].next].prev = events_[e].prev;
+    }
+  }
+  // Undoes lift(call): the return first, then the call (reverse order of removal).
+  void unlift(std::size_t call) {
+    for (std::size_t e : {events_[call].match, call}) {
+      events_[events_[e].prev].next = e;
+      events_[events_[e].next].prev = e;
+    }
+  }
+
+  std::vector<std::uint64_t> key(const State& s) const {
+    std::vector<std::uint64_t> k = placed_;
+    A::encode(s, k);
+    return k;
+  }
+  void set_placed(std::size_t entry, bool on) {
+    const std::uint64_t bit = std::uint64_t{1} << (entry % 64);
+    if (on)
+      placed_[entry / 64] |= bit;
+    else
+      placed_[entry / 64] &= ~bit;
+  }
+
+  // The ops that could come next at `stuck` (a return event): every call before it.
+  std::vector<std::size_t> frontier(std::size_t stuck) const {
+    std::vector<std::size_t> w;
+    for (std::size_t e = events_[head_].next; e != stuck; e = events_[e].next)
+      if (events_[e].is_call) w.push_back(entries_[events_[e].entry].index);
+    w.push_back(entries_[events_[stuck].entry].index);
+    return w;
+  }
+
+  Verdict search() {
+    placed_.assign((entries_.size() + 63) / 64, 0);
+    std::unordered_set<std::vector<std::uint64_t>, KeyHash> seen;
+    std::vector<Frame> stack;
+    State state = initial_;
+    std::vector<State> alts;
+    std::uint64_t states = 0;
+    // The best failed attempt: the deepest stack at which the search had to go back.
+    std::size_t best_depth = 0;
+    bool have_best = false;
+    std::vector<std::size_t> best_window;
+    std::string best_clause, best_what;
+
+    std::size_t entry = events_[head_].next;
+    std::size_t start_alt = 0;
+    // Undoes the last placement and resumes with its next alternative; false when there is
+    // nothing left to undo.
+    auto back = [&]() -> bool {
+      if (stack.empty()) return false;
+      Frame f = std::move(stack.back());
+      stack.pop_back();
+      state = std::move(f.before);
+      set_placed(events_[f.call_event].entry, false);
+      unlift(f.call_event);
+      entry = f.call_event;
+      start_alt = f.alternative + 1;
+      return true;
+    };
+
+    for (;;) {
+      if (events_[head_].next == end_) {
+        // Every op placed.
+        const std::vector<spec::Value> left = o_.drained ? A::leftover(state) : std::vector<spec::Value>{};
+        if (left.empty())
+          return Verdict::ok(fmt::format("linearizable: {} ops, {} states searched", entries_.size(), states));
+        if (!have_best || stack.size() >= best_depth) {
+          have_best = true;
+          best_depth = stack.size();
+          best_window = producers_of(left);
+          best_clause = std::string(A::drained_clause(o_));
+          best_what = fmt::format("every op placed, but {} value(s) left in a drained object", left.size());
+        }
+        if (!back()) break;
+        continue;
+      }
+      const Event& ev = events_[entry];
+      if (ev.is_call) {
+        const Entry<A>& e = entries_[ev.entry];
+        alternatives<A>(state, e, alts);
+        bool placed = false;
+        for (std::size_t k = start_alt; k < alts.size(); ++k) {
+          set_placed(ev.entry, true);
+          if (seen.insert(key(alts[k])).second) {
+            if (++states > o_.max_states)
+              return Verdict::unknown(A::clause(h_.ops[e.index], o_),
+                                      fmt::format("linearizability search over its budget of {} states ({} ops)",
+                                                  o_.max_states, entries_.size()));
+            stack.push_back(Frame{entry, k, state});
+            state = std::move(alts[k]);
+            lift(entry);
+            entry = events_[head_].next;
+            placed = true;
+            break;
+          }
+          set_placed(ev.entry, false);
+        }
+        start_alt = 0;
+        if (!placed) entry = ev.next;
+      } else {
+        // An op returned before it could be placed: go back.
+        if (!have_best || stack.size() > best_depth) {
+          have_best = true;
+          best_depth = stack.size();
+          best_window = frontier(entry);
+          const std::size_t stuck = entries_[ev.entry].index;
+          best_clause = A::clause(h_.ops[stuck], o_);
+          best_what = fmt::format("after {} op(s) placed, {} cannot be placed before it returns", stack.size(),
+                                  short_name(h_, stuck));
+        }
+        if (!back()) break;
+      }
+    }
+    return Verdict::illegal(best_clause, best_window,
+                            fmt::format("not linearizable ({} states searched): best attempt: {}", states, best_what));
+  }
+
+  // The ok or info ops that produced these values (the ops to blame for a failed drain).
+  std::vector<std::size_t> producers_of(const std::vector<spec::Value>& values) const {
+    std::vector<std::size_t> w;
+    for (const spec::Value& v : values)
+      for (const Entry<A>& e : entries_) {
+        const Op& op = h_.ops[e.index];
+        if (!op.failed() && A::produced(op, v)) w.push_back(e.index);
+      }
+    return w;
+  }
+
+  const History& h_;
+  const LinearizabilityOptions& o_;
+  State initial_;
+  std::vector<Entry<A>> entries_;
+  std::vector<Event> events_;
+  std::size_t head_ = 0, end_ = 0;
+  std::vector<std::uint64_t> placed_;  // bitset over entries_
+};
+
+}  // namespace mpconform::detail

@@ -4,6 +4,7 @@
 
 #include "channel.hpp"
 #include "mpconform/checkers/queue.hpp"
+#include "mpconform/linearizability.hpp"
 #include "mpconform/tiers.hpp"
 
 namespace mpconform {
@@ -80,7 +81,7 @@ Bounds bounds_of(const History& h, const Channel& ch, const Op& q) {
     if (gone_before) {
       b.upper_ops.push_back(it.put);
       b.upper_ops.push_back(it.get);
-    } else if (put.invoke_ns < q.return_ns) {
+    } else if (put.invoke_ns <= q.return_ns) {  // equal instants overlap (as in the search)
       ++b.upper;
       b.upper_ops.push_back(it.put);
     }
@@ -333,6 +334,27 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
       default:
         break;
     }
+  }
+  // Rule 9: some order explains it all (the exact search over the queue models' semantics),
+  // for what rules 1-8 do not see: order across producers, counts that only a whole order
+  // contradicts. Not with CPython's races: the models have no feeder threads, whose
+  // reordering of different producers' items CPython shows.
+  if (!o.cpython_racy_get && !o.cpython_racy_empty) {
+    LinearizabilityOptions lo;
+    lo.object = o.object;
+    lo.kind = o.simple_queue ? LinearizableKind::simple_queue
+              : o.joinable   ? LinearizableKind::joinable_queue
+                             : LinearizableKind::queue;
+    lo.maxsize = o.maxsize;
+    lo.drained = o.drained;
+    lo.method = LinearizabilityMethod::native;
+    lo.max_states = o.max_states;
+    Verdict exact = check_linearizable(h, lo);
+    if (exact.is_illegal()) {
+      exact.message = "rule 9: " + exact.message;
+      return exact;
+    }
+    if (exact.is_unknown()) note += (note.empty() ? "" : "; ") + ("rule 9 not decided: " + exact.message);
   }
   return Verdict::ok(note);
 }

@@ -103,6 +103,8 @@ Verdict check(std::string_view name, const History& history, const nlohmann::jso
     r.get("cpython_racy_empty", o.cpython_racy_empty);
     r.tier("notice", o.notice);
     r.get("max_work", o.max_work);
+    r.get("joinable", o.joinable);
+    r.get("max_states", o.max_states);
     r.done();
     return check_queue(history, o);
   }

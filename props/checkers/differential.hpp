@@ -46,8 +46,9 @@ struct Tally {
   std::uint64_t disagreements = 0;   // one ok, the other illegal
   std::uint64_t excused = 0;         // differences the test allows by design (counted apart)
 
-  /// Counts one history; true when the two verdicts disagree.
-  bool add(const Verdict& checker, const Verdict& search) {
+  /// Counts one history; true when the two verdicts disagree and `excusable` is false (a
+  /// disagreement the test allows by design is counted in `excused` instead).
+  bool add(const Verdict& checker, const Verdict& search, bool excusable = false) {
     ++histories;
     if (checker.is_unknown() || search.is_unknown()) {
       ++unknown;
@@ -55,6 +56,7 @@ struct Tally {
     }
     if (checker.is_ok() && search.is_ok()) ++both_ok;
     else if (checker.is_illegal() && search.is_illegal()) ++both_illegal;
+    else if (excusable) ++excused;
     else {
       ++disagreements;
       return true;

@@ -40,7 +40,20 @@ namespace mpconform {
 enum class LinearizableKind : std::uint8_t {
   queue,           // spec::QueueState: put/get/qsize/empty/full
   joinable_queue,  // the same plus task_done/join (spec::make_joinable_queue)
-  simple_queue,    // spec::SimpleQueueState: put/get/empty; get never times out
+  simple_queue,    // put/get/empty of spec::QueueState, unbounded, never racy (SimpleQueue.put
+                   // writes the pipe itself); a get with a timeout (the harness's drain, the
+                   // C++ API) times out as Queue.get does
+};
+
+/// Which sequential semantics the search steps through; both give the same answers (the
+/// differential tests check it on every run), they differ in speed.
+enum class LinearizabilityMethod : std::uint8_t {
+  // spec::step of the models in spec/models: the ground truth, with CPython's races.
+  models,
+  // A native queue state (the items as tags, the task count) with the models' semantics
+  // without races: allocation-light, for histories of millions of ops. Requires
+  // !cpython_races (with races, `models` is used whatever this says).
+  native,
 };
 
 struct LinearizabilityOptions {
@@ -53,6 +66,7 @@ struct LinearizabilityOptions {
   // The consumers emptied the queue at the end: the order must also leave no item queued
   // (info gets may have taken one; info puts may not have happened).
   bool drained = false;
+  LinearizabilityMethod method = LinearizabilityMethod::models;
   // Search budget: memoised (state, linearized set) pairs. Past it the answer is Unknown.
   std::uint64_t max_states = 1'000'000;
 };

@@ -13,13 +13,14 @@
 //   static std::vector<spec::Value> leftover(const State&);  what a drained object still holds
 //   static bool produced(const Op&, const spec::Value&);     the op put/sent that value
 //   static std::string_view drained_clause(const LinearizabilityOptions&);
+// and optionally, instead of the model's step():
+//   static void alternatives(const State&, const Call&, const Expected&, std::vector<State>& out);
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -86,16 +87,55 @@ inline std::pair<bool, std::optional<double>> block_timeout(std::int64_t timeout
 
 inline spec::Value item_of(std::uint64_t tag) { return spec::Value::integer(static_cast<spec::PyInt>(tag)); }
 
-struct KeyHash {
-  std::size_t operator()(const std::vector<std::uint64_t>& key) const noexcept {
-    std::uint64_t h = 0xcbf29ce484222325ull;
+// The search's memo: 128-bit fingerprints of the keys (two independent 64-bit hashes) in an
+// open-addressing table: 16 bytes per key however long, so memory stays linear in the history.
+// Two different keys share a fingerprint with probability about n^2 / 2^129 for n keys (below
+// 10^-24 for 10^7), the price TLC's fingerprinted state sets also pay; a collision could only
+// prune a branch, i.e. turn an ok into illegal, never the reverse.
+class Fingerprints {
+ public:
+  /// True when `key` was not seen before (and records it).
+  bool insert(const std::vector<std::uint64_t>& key) {
+    std::uint64_t a = 0x243f6a8885a308d3ull, b = 0x13198a2e03707344ull;
     for (std::uint64_t x : key) {
-      x *= 0x9e3779b97f4a7c15ull;
-      h ^= x ^ (x >> 29);
-      h *= 0x100000001b3ull;
+      a = mix(a ^ x);
+      b = mix(b + x + 0x9e3779b97f4a7c15ull);
     }
-    return static_cast<std::size_t>(h);
+    if (b == 0) b = 1;  // 0 marks a free slot
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(a) & mask;; i = (i + 1) & mask) {
+      if (slots_[i].b == 0) {
+        slots_[i] = {a, b};
+        ++size_;
+        return true;
+      }
+      if (slots_[i].a == a && slots_[i].b == b) return false;
+    }
   }
+
+ private:
+  struct Slot {
+    std::uint64_t a = 0, b = 0;
+  };
+  static std::uint64_t mix(std::uint64_t z) {  // splitmix64's finalizer
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : 2 * old.size(), Slot{});
+    const std::size_t mask = slots_.size() - 1;
+    for (const Slot& s : old)
+      if (s.b != 0) {
+        std::size_t i = static_cast<std::size_t>(s.a) & mask;
+        while (slots_[i].b != 0) i = (i + 1) & mask;
+        slots_[i] = s;
+      }
+  }
+  std::vector<Slot> slots_;
+  std::size_t size_ = 0;
 };
 
 // One op of the object, as a model call with what it must do.
@@ -107,28 +147,33 @@ struct Entry {
 };
 
 // The states `e` may leave when linearized in `s`, in a fixed order (no duplicates).
+// An adapter may answer this itself (a native state, faster than the model's step()).
 template <class A>
 void alternatives(const typename A::State& s, const Entry<A>& e, std::vector<typename A::State>& out) {
   out.clear();
-  const auto outcome = step(s, e.call);  // found by ADL in the model's namespace
-  auto add = [&](const typename A::State& next) {
-    if (std::find(out.begin(), out.end(), next) == out.end()) out.push_back(next);
-  };
-  switch (e.expect.seen) {
-    case Seen::returned:
-      for (const auto& a : outcome.allowed())
-        if (a.result.returned() && a.result.value == e.expect.value) add(a.next);
-      break;
-    case Seen::raised:
-      for (const auto& a : outcome.allowed())
-        if (a.result.raised() && a.result.error.type == e.expect.error_type) add(a.next);
-      break;
-    case Seen::nothing: add(s); break;
-    case Seen::unknown:
-      for (const auto& a : outcome.allowed())
-        if (!a.result.is_blocks()) add(a.next);
-      add(s);  // never took effect
-      break;
+  if constexpr (requires { A::alternatives(s, e.call, e.expect, out); }) {
+    A::alternatives(s, e.call, e.expect, out);
+  } else {
+    const auto outcome = step(s, e.call);  // found by ADL in the model's namespace
+    auto add = [&](const typename A::State& next) {
+      if (std::find(out.begin(), out.end(), next) == out.end()) out.push_back(next);
+    };
+    switch (e.expect.seen) {
+      case Seen::returned:
+        for (const auto& a : outcome.allowed())
+          if (a.result.returned() && a.result.value == e.expect.value) add(a.next);
+        break;
+      case Seen::raised:
+        for (const auto& a : outcome.allowed())
+          if (a.result.raised() && a.result.error.type == e.expect.error_type) add(a.next);
+        break;
+      case Seen::nothing: add(s); break;
+      case Seen::unknown:
+        for (const auto& a : outcome.allowed())
+          if (!a.result.is_blocks()) add(a.next);
+        add(s);  // never took effect
+        break;
+    }
   }
 }
 
@@ -157,6 +202,10 @@ class Search {
 
   Verdict run() {
     if (std::optional<Verdict> bad = read_entries<A>(h_, o_, entries_)) return *bad;
+    // Invoke order, so that the placed set is a prefix plus a few bits (see key()).
+    std::stable_sort(entries_.begin(), entries_.end(), [this](const Entry<A>& a, const Entry<A>& b) {
+      return h_.ops[a.index].invoke_ns < h_.ops[b.index].invoke_ns;
+    });
     build_events();
     return search();
   }
@@ -215,17 +264,39 @@ class Search {
     }
   }
 
-  std::vector<std::uint64_t> key(const State& s) const {
-    std::vector<std::uint64_t> k = placed_;
+  // The memo key: the state and which ops are placed. Entries are in invoke order and ops are
+  // placed roughly in time order, so the placed set is "every entry below low_" plus a few
+  // bits above it: the key holds low_ and the words up to high_'s, not the whole bitset (which
+  // made the search quadratic in the history's length).
+  const std::vector<std::uint64_t>& key(const State& s) {
+    std::vector<std::uint64_t>& k = key_;
+    k.assign({low_, 0});
+    if (high_ != npos && high_ >= low_) {
+      for (std::size_t w = low_ / 64; w <= high_ / 64; ++w) k.push_back(placed_[w]);
+      k[1] = high_ / 64 - low_ / 64 + 1;  // how many words follow, so keys never run together
+    }
     A::encode(s, k);
     return k;
   }
+  bool placed(std::size_t entry) const { return (placed_[entry / 64] >> (entry % 64)) & 1u; }
   void set_placed(std::size_t entry, bool on) {
     const std::uint64_t bit = std::uint64_t{1} << (entry % 64);
-    if (on)
+    if (on) {
       placed_[entry / 64] |= bit;
-    else
+      while (low_ < entries_.size() && placed(low_)) ++low_;
+      if (high_ == npos || entry > high_) high_ = entry;
+    } else {
       placed_[entry / 64] &= ~bit;
+      low_ = std::min(low_, entry);
+      if (entry == high_) {
+        high_ = npos;
+        for (std::size_t e = entry; e-- > 0;)
+          if (placed(e)) {
+            high_ = e;
+            break;
+          }
+      }
+    }
   }
 
   // The ops that could come next at `stuck` (a return event): every call before it.
@@ -239,7 +310,7 @@ class Search {
 
   Verdict search() {
     placed_.assign((entries_.size() + 63) / 64, 0);
-    std::unordered_set<std::vector<std::uint64_t>, KeyHash> seen;
+    Fingerprints seen;
     std::vector<Frame> stack;
     State state = initial_;
     std::vector<State> alts;
@@ -289,7 +360,7 @@ class Search {
         bool placed = false;
         for (std::size_t k = start_alt; k < alts.size(); ++k) {
           set_placed(ev.entry, true);
-          if (seen.insert(key(alts[k])).second) {
+          if (seen.insert(key(alts[k]))) {
             if (++states > o_.max_states)
               return Verdict::unknown(A::clause(h_.ops[e.index], o_),
                                       fmt::format("linearizability search over its budget of {} states ({} ops)",
@@ -311,6 +382,10 @@ class Search {
           have_best = true;
           best_depth = stack.size();
           best_window = frontier(entry);
+          // And what the object held then (a queue's first items): what the stuck op met.
+          std::vector<spec::Value> held = A::leftover(state);
+          held.resize(std::min<std::size_t>(held.size(), 4));
+          for (std::size_t i : producers_of(held)) best_window.push_back(i);
           const std::size_t stuck = entries_[ev.entry].index;
           best_clause = A::clause(h_.ops[stuck], o_);
           best_what = fmt::format("after {} op(s) placed, {} cannot be placed before it returns", stack.size(),
@@ -341,6 +416,10 @@ class Search {
   std::vector<Event> events_;
   std::size_t head_ = 0, end_ = 0;
   std::vector<std::uint64_t> placed_;  // bitset over entries_
+  std::size_t low_ = 0;                 // the lowest entry not placed (entries_.size(): none)
+  std::size_t high_ = npos;             // the highest entry placed (npos: none)
+  std::vector<std::uint64_t> key_;      // key()'s buffer
 };
 
 }  // namespace mpconform::detail
+

@@ -131,6 +131,7 @@ class JoinableProperty final : public TypedProperty<JoinableScenario> {
   Verdict judge(const JoinableScenario& s, const History& h, Profile profile) const override {
     QueueCheckOptions q;
     q.maxsize = s.maxsize;
+    q.joinable = true;
     q.cpython_racy_get = q.cpython_racy_empty = profile == Profile::cpython;
     return first_failure({check_joinable(h, {}), check_queue(h, q)});
   }

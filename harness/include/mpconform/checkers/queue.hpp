@@ -39,7 +39,7 @@
 //     maxsize items were definitely in the queue (each put returned before it, none taken
 //     before it: two puts that both took the last free slot);
 //  8. bounds. For an op q, L(q) = items definitely in the queue during all of q (as in rule 5)
-//     and U(q) = items possibly in the queue at some instant of q (put invoked before q
+//     and U(q) = items possibly in the queue at some instant of q (put invoked no later than q
 //     returned, not got by a get that returned before q was invoked):
 //     qsize() = n needs 0 <= n, n <= maxsize when bounded (Q-MAX-3) and L <= n <= U (Q-SIZE-2);
 //     full() True needs a bounded queue (Q-MAX-1) and U >= maxsize, False needs L < maxsize
@@ -47,6 +47,16 @@
 //     False needs U >= 1 (Q-SIZE-6); a put that raised Full needs a bounded queue (Q-MAX-1)
 //     and U >= maxsize (Q-PUT-1).
 //     This rule costs O(ops * items); past `max_work` it answers Unknown instead.
+//  9. linearizable (only without the `cpython_racy_*` flags): some order of all the ops, each
+//     taking effect within its call, is accepted by the queue model (the exact search of
+//     mpconform/linearizability.hpp over a native state). This makes the checker exact for
+//     a queue that claims to be linearizable (the reference): rules 1-8 approximate it and
+//     name better clauses and windows, rule 9 catches what they cannot see (items of
+//     different producers overtaking each other in real time; sizes, Empty, Full, task counts
+//     that only a whole order contradicts). The clause is the search's hint (see
+//     check_linearizable), the window the ops it could not place. Past `max_states` the rule
+//     is not decided and the verdict stays ok with a note. With CPython's races the models
+//     are stronger than CPython (no feeder threads), so the rule is off there.
 // SimpleQueue (`simple_queue`): rules 1-4 name SQ-10 instead of Q-ORDER-2.
 // A history with dropped ops is Unknown.
 #include <cstdint>
@@ -70,9 +80,13 @@ struct QueueCheckOptions {
   Tier notice = tiers::instant;
   // Budget of rule 8 (size ops + failed puts, times items); beyond it rule 8 is Unknown.
   std::uint64_t max_work = 200'000'000;
+  bool joinable = false;  // a JoinableQueue: rule 9 reads task_done and join too
+  // Budget of rule 9 (states of the search); beyond it rule 9 is not decided.
+  std::uint64_t max_states = 5'000'000;
 };
 
-/// Checks the queue rules above. Pure; O(n log n) for rules 1-7. Reads the tier
+/// Checks the queue rules above. Pure; O(n log n) for rules 1-7; rule 9 is exponential in the
+/// worst case, near linear when few ops overlap (bench_checkers). Reads the tier
 /// (MPCONFORM_TIME_SCALE) when called.
 Verdict check_queue(const History& history, const QueueCheckOptions& options = {});
 

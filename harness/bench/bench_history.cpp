@@ -1,8 +1,18 @@
-// bench_history: time the queue checker on a history of 1,000,000 queue operations from 8
-// processes (4 producers, 4 consumers), synthetic and legal.
+// bench_history: time the queue checkers on synthetic legal histories of queue operations
+// from 8 processes (4 producers, 4 consumers).
 //
-// Output, one line per workload (the impl/bench shape): <workload>\tseconds\t<value>, the
-// median of 5 runs; details on stderr. Exit 1 if the checker does not answer ok.
+//   bench_history [--ops N] [--runs R] [--big N] [--models-seconds S]
+//
+// Workloads, on N ops (default 1,000,000), the median of R runs (default 5):
+//  - queue_rules: check_queue's rules 1-8 (option exact off),
+//  - queue_check: check_queue with all its rules (rule 9: the exact search),
+//  - queue_exact: check_linearizable over the native queue state alone;
+// then once each: queue_exact on --big ops (default 10,000,000; 0 skips it), and the search
+// through the models (the generic checker) on 1000, 2000, 4000, ... ops until one run takes
+// longer than S/4 seconds (default S = 60: the next doubling would pass S).
+// Output, one line per workload (the impl/bench shape): <workload>\tseconds\t<value>, and the
+// peak resident memory after each exact run; details on stderr. Exit 1 if a checker does not
+// answer ok.
 //
 // The history is a simulated FIFO queue: ops start at increasing instants, each process runs
 // one op at a time with a random duration (so ops of different processes overlap), and every
@@ -16,8 +26,16 @@
 #include <deque>
 #include <vector>
 
+#include <sys/resource.h>
+
+#include <cstdlib>
+#include <functional>
+#include <string>
+#include <string_view>
+
 #include "mpconform/checkers/queue.hpp"
 #include "mpconform/history.hpp"
+#include "mpconform/linearizability.hpp"
 
 namespace {
 
@@ -89,30 +107,101 @@ History make_history(std::size_t total_ops, std::uint32_t producers, std::uint32
   return h;
 }
 
-}  // namespace
+long peak_rss_mib() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024;
+}
 
-int main() {
-  constexpr std::size_t kOps = 1'000'000;
-  const History h = make_history(kOps, 4, 4);
-  QueueCheckOptions o;
-  o.drained = true;
+// The median of `runs` timings of `check` on `h`, printed as workload `name`; false (after
+// saying why) when a run does not answer ok.
+bool time_it(const char* name, const History& h, int runs, const std::function<Verdict(const History&)>& check) {
   std::vector<double> times;
-  Verdict v;
-  for (int run = 0; run < 5; ++run) {
+  for (int run = 0; run < runs; ++run) {
     const auto t0 = std::chrono::steady_clock::now();
-    v = check_queue(h, o);
+    const Verdict v = check(h);
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     if (!v.is_ok()) {
-      std::fprintf(stderr, "bench_history: expected ok, got %s %s: %s\n", std::string(to_string(v.status)).c_str(),
-                   v.clause.c_str(), v.message.c_str());
-      return 1;
+      std::fprintf(stderr, "bench_history: %s on %zu ops: expected ok, got %s %s: %s\n", name, h.ops.size(),
+                   std::string(to_string(v.status)).c_str(), v.clause.c_str(), v.message.c_str());
+      return false;
     }
+    if (run == 0) std::fprintf(stderr, "bench_history: %s on %zu ops: %s\n", name, h.ops.size(), v.message.c_str());
   }
   std::sort(times.begin(), times.end());
-  const double median = times[times.size() / 2];
-  std::fprintf(stderr, "bench_history: %zu queue ops from 8 processes (4 producers, 4 consumers), "
-                       "check_queue median of 5 = %.3f s (min %.3f, max %.3f; target < 1 s)\n",
-               h.ops.size(), median, times.front(), times.back());
-  std::printf("queue_check.1M_ops_8_procs\tseconds\t%.4f\n", median);
+  std::fprintf(stderr, "bench_history: %s on %zu ops: median of %d = %.3f s (min %.3f, max %.3f)\n", name,
+               h.ops.size(), runs, times[times.size() / 2], times.front(), times.back());
+  std::printf("%s.%zu_ops_8_procs\tseconds\t%.4f\n", name, h.ops.size(), times[times.size() / 2]);
+  std::fflush(stdout);
+  return true;
+}
+
+Verdict exact(const History& h, LinearizabilityMethod method) {
+  LinearizabilityOptions o;
+  o.drained = true;
+  o.method = method;
+  o.max_states = std::uint64_t{1} << 62;
+  return check_linearizable(h, o);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::size_t ops = 1'000'000, big = 10'000'000;
+  int runs = 5;
+  double models_seconds = 60;
+  for (int i = 1; i < argc; i += 2) {
+    const std::string_view flag = argv[i];
+    if (i + 1 >= argc) {
+      std::fprintf(stderr, "bench_history: %s needs a value\n", argv[i]);
+      return 2;
+    }
+    const char* v = argv[i + 1];
+    if (flag == "--ops") ops = std::strtoull(v, nullptr, 10);
+    else if (flag == "--big") big = std::strtoull(v, nullptr, 10);
+    else if (flag == "--runs") runs = std::atoi(v);
+    else if (flag == "--models-seconds") models_seconds = std::strtod(v, nullptr);
+    else {
+      std::fprintf(stderr, "bench_history: unknown option %s (--ops, --big, --runs, --models-seconds)\n", argv[i]);
+      return 2;
+    }
+  }
+  if (ops < 100 || runs < 1) {
+    std::fprintf(stderr, "bench_history: --ops must be >= 100 and --runs >= 1\n");
+    return 2;
+  }
+  const History h = make_history(ops, 4, 4);
+  QueueCheckOptions rules;
+  rules.drained = true;
+  rules.exact = false;
+  QueueCheckOptions all = rules;
+  all.exact = true;
+  all.max_states = std::uint64_t{1} << 62;
+  if (!time_it("queue_rules", h, runs, [&](const History& x) { return check_queue(x, rules); })) return 1;
+  if (!time_it("queue_check", h, runs, [&](const History& x) { return check_queue(x, all); })) return 1;
+  if (!time_it("queue_exact", h, runs, [](const History& x) { return exact(x, LinearizabilityMethod::native); }))
+    return 1;
+  std::printf("rss_after_exact.%zu_ops\tMiB\t%ld\n", ops, peak_rss_mib());
+  if (big > 0) {
+    const History hb = make_history(big, 4, 4);
+    if (!time_it("queue_exact", hb, 1, [](const History& x) { return exact(x, LinearizabilityMethod::native); }))
+      return 1;
+    std::printf("rss_after_exact.%zu_ops\tMiB\t%ld\n", big, peak_rss_mib());
+  }
+  // The generic checker (spec::step of the models) on growing prefixes.
+  for (std::size_t n = 1000; n <= ops; n *= 2) {
+    History prefix;
+    prefix.ops.assign(h.ops.begin(), h.ops.begin() + static_cast<std::ptrdiff_t>(n));
+    const auto t0 = std::chrono::steady_clock::now();
+    LinearizabilityOptions o;  // not drained: a prefix may leave items queued
+    o.max_states = std::uint64_t{1} << 62;
+    const Verdict v = check_linearizable(prefix, o);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::fprintf(stderr, "bench_history: models search on %zu ops: %.3f s, %s\n", n, secs, v.message.c_str());
+    std::printf("models_search.%zu_ops_8_procs\tseconds\t%.4f\n", n, secs);
+    std::fflush(stdout);
+    if (!v.is_ok()) return 1;
+    if (secs > models_seconds / 4) break;
+  }
   return 0;
 }

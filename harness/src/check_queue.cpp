@@ -339,7 +339,7 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
   // for what rules 1-8 do not see: order across producers, counts that only a whole order
   // contradicts. Not with CPython's races: the models have no feeder threads, whose
   // reordering of different producers' items CPython shows.
-  if (!o.cpython_racy_get && !o.cpython_racy_empty) {
+  if (o.exact && !o.cpython_racy_get && !o.cpython_racy_empty) {
     LinearizabilityOptions lo;
     lo.object = o.object;
     lo.kind = o.simple_queue ? LinearizableKind::simple_queue

@@ -104,6 +104,7 @@ Verdict check(std::string_view name, const History& history, const nlohmann::jso
     r.tier("notice", o.notice);
     r.get("max_work", o.max_work);
     r.get("joinable", o.joinable);
+    r.get("exact", o.exact);
     r.get("max_states", o.max_states);
     r.done();
     return check_queue(history, o);

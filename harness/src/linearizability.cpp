@@ -113,16 +113,52 @@ struct QueueAdapter : QueueCommon {
 // vector (front first), the unfinished-task count, the capacity. Every call is the op itself.
 // Same answers as QueueAdapter/SimpleQueueAdapter (checked by the differential tests).
 struct NativeQueueAdapter : QueueCommon {
+  // The items of the search's current path, in put order; a state is a window [head, tail) of
+  // it, so a state is a few words and copying one (each search frame keeps one) costs nothing
+  // whatever the queue's length. The search is depth first: a put writes at its state's tail,
+  // above every state still on its stack. One search per thread at a time (make() resets it).
+  static inline thread_local std::vector<std::uint64_t> path;
   struct State {
-    std::vector<std::uint64_t> items;
+    std::uint64_t head = 0, tail = 0;
     std::int64_t unfinished = 0;
+    // Two polynomial hashes of the items path[head, tail) (the memo key: 128 bits of the
+    // content whatever its length; see detail::Fingerprints for what a collision would cost).
+    std::uint64_t h1 = 0, h2 = 0;
     std::int64_t capacity = spec::kSemValueMax;  // constant during a search
     bool joinable = false;                      // constant during a search
-    friend bool operator==(const State&, const State&) = default;
+
+    [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(tail - head); }
+    void push(std::uint64_t v) {
+      if (path.size() <= tail) path.resize(tail + 1);
+      path[tail++] = v;
+      h1 = h1 * kB1 + mix(v);
+      h2 = h2 * kB2 + mix(v ^ kSalt);
+    }
+    std::uint64_t pop() {
+      const std::uint64_t v = path[head];
+      const std::uint64_t n = tail - head - 1;  // items behind it
+      h1 -= mix(v) * power(kB1, n);
+      h2 -= mix(v ^ kSalt) * power(kB2, n);
+      ++head;
+      return v;
+    }
   };
+  static constexpr std::uint64_t kB1 = 0x100000001b3ull, kB2 = 0x9e3779b97f4a7c15ull, kSalt = 0x5bd1e995ull;
+  static std::uint64_t mix(std::uint64_t z) {  // splitmix64's finalizer: tags are not random
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+  }
+  static std::uint64_t power(std::uint64_t b, std::uint64_t n) {
+    std::uint64_t r = 1;
+    for (; n != 0; n >>= 1, b *= b)
+      if (n & 1) r *= b;
+    return r;
+  }
   using Call = Op;
 
   static State make(const LinearizabilityOptions& o) {
+    path.clear();
     State s;
     s.joinable = o.kind == LinearizableKind::joinable_queue;
     if (o.kind != LinearizableKind::simple_queue && o.maxsize > 0) s.capacity = o.maxsize;
@@ -136,13 +172,11 @@ struct NativeQueueAdapter : QueueCommon {
     return op;
   }
   static void encode(const State& s, std::vector<std::uint64_t>& key) {
-    key.push_back(static_cast<std::uint64_t>(s.unfinished));
-    key.push_back(s.items.size());
-    key.insert(key.end(), s.items.begin(), s.items.end());
+    key.insert(key.end(), {static_cast<std::uint64_t>(s.unfinished), static_cast<std::uint64_t>(s.size()), s.h1, s.h2});
   }
   static std::vector<spec::Value> leftover(const State& s) {
     std::vector<spec::Value> v;
-    for (std::uint64_t t : s.items) v.push_back(detail::item_of(t));
+    for (std::uint64_t i = s.head; i < s.tail; ++i) v.push_back(detail::item_of(path[i]));
     return v;
   }
 
@@ -150,7 +184,7 @@ struct NativeQueueAdapter : QueueCommon {
   // for a SimpleQueue too, as QueueAdapter reads it).
   enum class Does : std::uint8_t { returns, raises, blocks };
   static void alternatives(const State& s, const Op& op, const detail::Expected& ex, std::vector<State>& out) {
-    const auto size = static_cast<std::int64_t>(s.items.size());
+    const std::int64_t size = s.size();
     const bool waits = op.timeout_ns == kNoTimeout;
     Does does = Does::returns;
     std::uint64_t result = 0;  // get: the tag; qsize: the size; empty/full: 1 or 0
@@ -163,7 +197,7 @@ struct NativeQueueAdapter : QueueCommon {
         else does = Does::raises, error = "queue.Full";
         break;
       case OpKind::get:
-        if (size > 0) changes = true, result = s.items.front();
+        if (size > 0) changes = true, result = path[s.head];
         else if (waits) does = Does::blocks;
         else does = Does::raises, error = "queue.Empty";
         break;
@@ -185,10 +219,10 @@ struct NativeQueueAdapter : QueueCommon {
       State next = s;
       switch (op.kind) {
         case OpKind::put:
-          next.items.push_back(op.value);
+          next.push(op.value);
           if (s.joinable) ++next.unfinished;
           break;
-        case OpKind::get: next.items.erase(next.items.begin()); break;
+        case OpKind::get: next.pop(); break;
         case OpKind::task_done: --next.unfinished; break;
         default: break;
       }

@@ -202,10 +202,15 @@ class Search {
 
   Verdict run() {
     if (std::optional<Verdict> bad = read_entries<A>(h_, o_, entries_)) return *bad;
-    // Invoke order, so that the placed set is a prefix plus a few bits (see key()).
-    std::stable_sort(entries_.begin(), entries_.end(), [this](const Entry<A>& a, const Entry<A>& b) {
-      return h_.ops[a.index].invoke_ns < h_.ops[b.index].invoke_ns;
-    });
+    // Invoke order, so that the placed set is a prefix plus a few bits (see key()); sorted as
+    // (time, position) pairs, then moved once.
+    std::vector<std::pair<std::int64_t, std::size_t>> order(entries_.size());
+    for (std::size_t k = 0; k < entries_.size(); ++k) order[k] = {h_.ops[entries_[k].index].invoke_ns, k};
+    std::sort(order.begin(), order.end());
+    std::vector<Entry<A>> sorted;
+    sorted.reserve(entries_.size());
+    for (const auto& [t, k] : order) sorted.push_back(std::move(entries_[k]));
+    entries_ = std::move(sorted);
     build_events();
     return search();
   }

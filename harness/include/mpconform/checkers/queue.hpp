@@ -47,7 +47,7 @@
 //     False needs U >= 1 (Q-SIZE-6); a put that raised Full needs a bounded queue (Q-MAX-1)
 //     and U >= maxsize (Q-PUT-1).
 //     This rule costs O(ops * items); past `max_work` it answers Unknown instead.
-//  9. linearizable (only without the `cpython_racy_*` flags): some order of all the ops, each
+//  9. linearizable (with `exact`, and only without the `cpython_racy_*` flags): some order of all the ops, each
 //     taking effect within its call, is accepted by the queue model (the exact search of
 //     mpconform/linearizability.hpp over a native state). This makes the checker exact for
 //     a queue that claims to be linearizable (the reference): rules 1-8 approximate it and
@@ -81,6 +81,7 @@ struct QueueCheckOptions {
   // Budget of rule 8 (size ops + failed puts, times items); beyond it rule 8 is Unknown.
   std::uint64_t max_work = 200'000'000;
   bool joinable = false;  // a JoinableQueue: rule 9 reads task_done and join too
+  bool exact = true;      // rule 9 (off: rules 1-8 only, O(n log n))
   // Budget of rule 9 (states of the search); beyond it rule 9 is not decided.
   std::uint64_t max_states = 5'000'000;
 };

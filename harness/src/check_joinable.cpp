@@ -30,10 +30,10 @@ Verdict check_joinable(const History& h, const JoinableCheckOptions& o) {
   const detail::TimeCount dones_done(std::move(done_ok_ret));
   const auto lower = [&](const Op& q) {
     return static_cast<std::int64_t>(puts_done.less(q.invoke_ns)) -
-           static_cast<std::int64_t>(dones_maybe.less(q.return_ns));
+           static_cast<std::int64_t>(dones_maybe.not_after(q.return_ns));
   };
   const auto upper = [&](const Op& q) {
-    return static_cast<std::int64_t>(puts_maybe.less(q.return_ns)) -
+    return static_cast<std::int64_t>(puts_maybe.not_after(q.return_ns)) -
            static_cast<std::int64_t>(dones_done.less(q.invoke_ns));
   };
   // The puts and task_dones counted in lower(q): what proves the count was positive.
@@ -43,7 +43,7 @@ Verdict check_joinable(const History& h, const JoinableCheckOptions& o) {
     for (std::size_t i : puts)
       if (h.ops[i].ok() && h.ops[i].return_ns < q.invoke_ns) w.push_back(i);
     for (std::size_t i : dones)
-      if (h.ops[i].invoke_ns < q.return_ns) w.push_back(i);
+      if (h.ops[i].invoke_ns <= q.return_ns) w.push_back(i);
     return w;
   };
 
@@ -65,7 +65,7 @@ Verdict check_joinable(const History& h, const JoinableCheckOptions& o) {
         for (std::size_t d : dones)
           if (d != i && h.ops[d].ok() && h.ops[d].return_ns < q.invoke_ns) w.push_back(d);
         for (std::size_t p : puts)
-          if (h.ops[p].invoke_ns < q.return_ns) w.push_back(p);
+          if (h.ops[p].invoke_ns <= q.return_ns) w.push_back(p);
         return Verdict::illegal("JQ-2", w,
                                 fmt::format("{} succeeded but every task was already done", short_name(h, i)));
       }

@@ -47,6 +47,10 @@ class TimeCount {
   [[nodiscard]] std::size_t less(std::int64_t t) const {
     return static_cast<std::size_t>(std::lower_bound(t_.begin(), t_.end(), t) - t_.begin());
   }
+  /// How many are <= t (an op invoked at the instant another returns may precede it).
+  [[nodiscard]] std::size_t not_after(std::int64_t t) const {
+    return static_cast<std::size_t>(std::upper_bound(t_.begin(), t_.end(), t) - t_.begin());
+  }
   [[nodiscard]] std::size_t size() const { return t_.size(); }
 
  private:

@@ -4,8 +4,8 @@
 // Reads put/task_done/join ops on one JoinableQueue (Op::object). Only ok puts count (a put
 // that raised Full does not: JQ-10); info puts and task_dones may or may not have counted.
 // For an op q, the count is at least L(q) = ok puts that returned before q was invoked minus
-// task_dones (ok or info, other than q) invoked before q returned, and at most U(q) = puts (ok
-// or info) invoked before q returned minus ok task_dones (other than q) that returned before
+// task_dones (ok or info, other than q) invoked no later than q returned, and at most U(q) = puts
+// (ok or info) invoked no later than q returned (equal instants overlap, as in the search) minus ok task_dones (other than q) that returned before
 // q was invoked. Rules:
 //  1. join never returns while tasks are unfinished: an ok join needs L(join) <= 0 (JQ-9);
 //  2. task_done raises only at 0: a task_done that failed with ValueError needs L <= 0 (JQ-11);

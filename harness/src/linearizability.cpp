@@ -8,6 +8,7 @@
 
 #include "checker_support.hpp"
 #include "detail/lin_search.hpp"
+#include "detail/lin_sync.hpp"
 #include "mpconform/spec/joinable_queue.hpp"
 #include "mpconform/spec/queue.hpp"
 #include "mpconform/spec/simple_queue.hpp"
@@ -134,6 +135,9 @@ std::string_view to_string(LinearizableKind kind) noexcept {
     case LinearizableKind::queue: return "queue";
     case LinearizableKind::joinable_queue: return "joinable_queue";
     case LinearizableKind::simple_queue: return "simple_queue";
+    case LinearizableKind::lock: return "lock";
+    case LinearizableKind::rlock: return "rlock";
+    case LinearizableKind::pipe: return "pipe";
   }
   return "?";
 }
@@ -148,6 +152,9 @@ Verdict check_linearizable(const History& history, const LinearizabilityOptions&
       return detail::Search<QueueAdapter>(history, options, spec::make_joinable_queue(options.maxsize, races)).run();
     case LinearizableKind::simple_queue:
       return detail::Search<SimpleQueueAdapter>(history, options, spec::SimpleQueueState::make()).run();
+    case LinearizableKind::lock: return detail::search_lock(history, options);
+    case LinearizableKind::rlock: return detail::search_rlock(history, options);
+    case LinearizableKind::pipe: return detail::search_pipe(history, options);
   }
   return Verdict::unknown("Q-ORDER-2", "unknown model kind");
 }

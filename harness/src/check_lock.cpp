@@ -29,28 +29,16 @@ std::string acquire_clause(const Op& a, bool reentrant) {
   return "L-ACQ-6";
 }
 
-// The last instant p is known to have been alive: its last return, or its last invoke.
-std::int64_t last_seen(const History& h, const std::vector<std::size_t>& ops) {
-  std::int64_t t = std::numeric_limits<std::int64_t>::min();
-  for (std::size_t i : ops) {
-    const Op& op = h.ops[i];
-    t = std::max(t, op.completed() ? op.return_ns : op.invoke_ns);
-  }
-  return t;
-}
-
 }  // namespace
 
 Verdict check_lock(const History& h, const LockCheckOptions& o) {
   const char* base_clause = o.reentrant ? "RL-ACQ-2" : "L-ACQ-9";
   if (h.dropped != 0) return detail::incomplete(h, base_clause);
 
-  // Each process's ops on the lock, in invoke order; and all of its ops (for last_seen).
+  // Each process's ops on the lock, in invoke order.
   std::map<std::uint32_t, std::vector<std::size_t>> per_process;
-  std::map<std::uint32_t, std::vector<std::size_t>> all_of_process;
   for (std::size_t i = 0; i < h.ops.size(); ++i) {
     const Op& op = h.ops[i];
-    all_of_process[op.process].push_back(i);
     if (op.object == o.object && (op.kind == OpKind::acquire || op.kind == OpKind::release))
       per_process[op.process].push_back(i);
   }
@@ -89,6 +77,11 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
           }
           ++depth;
         } else if (op.failed()) {
+          // acquire() with no timeout waits until it gets the lock: it never returns False.
+          if (op.error == ErrorKind::Timeout && op.timeout_ns == kNoTimeout) {
+            return Verdict::illegal(o.reentrant ? "RL-ACQ-2" : "L-ACQ-9", {i},
+                                    fmt::format("{} returned False although it had no timeout", short_name(h, i)));
+          }
           if (o.reentrant && depth > 0 && !uncertain) {
             return Verdict::illegal("RL-ACQ-1", {current.acquire, i},
                                     fmt::format("{} failed although p{} owned the RLock since {}",
@@ -96,6 +89,9 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
           }
           failed_acquires.push_back(i);
         } else {  // info: may hold it from now on
+          // A Lock's holder acquiring again blocks or gets False (L-ACQ-3): no effect, no doubt
+          // (a release by another process in between is a cross release: Unknown below).
+          if (!o.reentrant && depth > 0) continue;
           if (depth == 0) {
             current = Section{};
             current.acquire = i;
@@ -117,6 +113,10 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
         failed_releases.push_back(i);
         continue;
       }
+      // A Lock release that may have taken effect (ok or info) at depth 0, or by a process
+      // whose depth is uncertain (its info acquire may not have happened), may have freed
+      // another process's section: sections cannot be paired.
+      if (!o.reentrant && !op.failed() && (depth == 0 || uncertain) && cross_release == npos) cross_release = i;
       if (depth == 0) {
         if (uncertain) continue;
         if (o.reentrant && op.ok()) {
@@ -126,7 +126,6 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
                                   fmt::format("{} succeeded but p{} did not own the RLock", short_name(h, i),
                                               process));
         }
-        if (op.ok() && cross_release == npos) cross_release = i;
         continue;
       }
       if (op.info()) uncertain = true;
@@ -138,8 +137,11 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
         last_zero_release = i;
       }
     }
-    if (depth > 0) {  // never released: held at least until p was last seen
-      current.held_to = std::max(current.held_from, last_seen(h, all_of_process[process]));
+    if (depth > 0) {
+      // Never released: nobody else released it either (that would be a cross release, which
+      // makes the verdict Unknown), and a holder's death does not release it (L-DEAD-1,
+      // RL-DEAD-1): held for good.
+      current.held_to = kNever;
       current.maybe_to = kNever;
       sections.push_back(current);
     }

@@ -253,7 +253,9 @@ Verdict search_pipe(const History& h, const LinearizabilityOptions& o) {
     derived.ops.push_back(c);
     source.push_back(i);
   }
+  // No copy at all: the write end is closed from the start (as check_pipe: no writer to wait for).
   PipeDirState initial{spec::PipeState::make(/*duplex=*/false), writers};
+  if (writers.empty()) initial.pipe.end(spec::PipeEnd::b).closed = true;
   Verdict v = Search<PipeAdapter>(derived, o, std::move(initial)).run();
   if (!v.is_illegal() || source.empty()) return v;
   std::vector<std::size_t> window;

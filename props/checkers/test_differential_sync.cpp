@@ -371,7 +371,11 @@ Case make_case(const std::string& mode, std::uint64_t seed) {
     c.search_options.kind = LinearizableKind::pipe;
     c.search_options.object = kPipeObject;
     c.search_options.drained = drained;
-    c.checker_options = {{"object", kPipeObject}, {"drained", drained}};
+    // Every process but the reader (the last) holds a copy of the write end from the start.
+    std::uint32_t last = 0;
+    for (const Op& o : c.history.ops) last = std::max(last, o.process);
+    for (std::uint32_t w = 0; w < last; ++w) c.search_options.writers.push_back(w);
+    c.checker_options = {{"object", kPipeObject}, {"drained", drained}, {"writers", c.search_options.writers}};
   } else {
     const bool reentrant = mode == "rlock";
     c.history = legal_lock(rng, reentrant);
@@ -478,12 +482,16 @@ TEST(DifferentialSync, LegalHistoriesAreOkForTheSearch) {
       c.history = mode == "pipe" ? legal_pipe(rng, drained) : legal_lock(rng, mode == "rlock");
       differential::assign_intervals(c.history.ops, rng);
       LinearizabilityOptions o;
+      std::uint32_t last = 0;
+      for (const Op& op : c.history.ops) last = std::max(last, op.process);
+      if (mode == "pipe")
+        for (std::uint32_t w = 0; w < last; ++w) o.writers.push_back(w);
       o.kind = mode == "pipe" ? LinearizableKind::pipe : mode == "rlock" ? LinearizableKind::rlock : LinearizableKind::lock;
       o.object = mode == "pipe" ? kPipeObject : kLockObject;
       o.drained = drained;
       const Verdict v = check_linearizable(c.history, o);
       ASSERT_TRUE(v.is_ok()) << mode << " seed " << seed << "\n" << describe(c.history, v) << to_jsonl(c.history);
-      const Verdict rules = mode == "pipe" ? check("pipe", c.history, {{"object", kPipeObject}, {"drained", drained}})
+      const Verdict rules = mode == "pipe" ? check("pipe", c.history, {{"object", kPipeObject}, {"drained", drained}, {"writers", o.writers}})
                                            : check("lock", c.history, {{"object", kLockObject}, {"reentrant", mode == "rlock"}});
       ASSERT_FALSE(rules.is_illegal()) << mode << " seed " << seed << "\n" << describe(c.history, rules) << to_jsonl(c.history);
     }

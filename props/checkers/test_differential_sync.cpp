@@ -444,9 +444,12 @@ void run(const std::string& mode, std::uint64_t fixed_seed) {
       ++tally.excused;
       continue;
     }
-    if (reported++ < 5) {
+    // Every disagreement is saved when MPCONFORM_DIFF_SAVE is set (to sort them by shape);
+    // the first five are reported.
+    if (reported++ < 5 || std::getenv("MPCONFORM_DIFF_SAVE") != nullptr) {
       const auto path = differential::save_disagreement(mode, c.history, mode == "pipe" ? "pipe" : "lock",
                                                         c.checker_options, checker, search);
+      if (reported <= 5)
       ADD_FAILURE() << fmt::format("{}: the checker said {}, the search {} (seed {}; replay: MPCONFORM_DIFF_SEED={} "
                                    "MPCONFORM_DIFF_HISTORIES=1 build/props/checkers/test_checkers "
                                    "--gtest_filter='DifferentialSync.*'); saved as {}\nchecker: {}\nsearch: {}\n{}",

@@ -20,6 +20,49 @@ struct Section {
   std::int64_t maybe_from = 0;  // possibly held during [maybe_from, maybe_to]
   std::int64_t maybe_to = kNever;
   bool definite = true;  // false: only possibly held (info acquire)
+  bool forever = false;  // an info acquire, its process's last op: held for good if it took effect
+};
+
+// The latest maybe_to among sections, by process, over a prefix of the sections (sorted by
+// maybe_from): the largest, and the largest of any other process (an RLock's own sections do
+// not explain its failed acquire).
+struct LatestEnd {
+  std::int64_t end = std::numeric_limits<std::int64_t>::min();
+  std::uint32_t process = 0;
+  std::int64_t other = std::numeric_limits<std::int64_t>::min();  // the largest by another process
+  void add(std::int64_t e, std::uint32_t p) {
+    if (e > end) {
+      if (p != process) other = end;
+      end = e;
+      process = p;
+    } else if (p != process && e > other) {
+      other = e;
+    }
+  }
+  // The latest end of a section that is not `p`'s (all sections when `exclude` is false).
+  std::int64_t of_others(std::uint32_t p, bool exclude) const { return exclude && p == process ? other : end; }
+};
+
+// Sections sorted by maybe_from, with the running LatestEnd: whether some section other than
+// `p`'s (when `exclude`) was possibly held during [from, to].
+struct MaybeHeld {
+  std::vector<std::int64_t> starts;
+  std::vector<LatestEnd> latest;
+  explicit MaybeHeld(std::vector<std::pair<std::int64_t, std::pair<std::int64_t, std::uint32_t>>> s) {
+    std::sort(s.begin(), s.end());
+    for (const auto& [from, rest] : s) {
+      starts.push_back(from);
+      LatestEnd l = latest.empty() ? LatestEnd{} : latest.back();
+      l.add(rest.first, rest.second);
+      latest.push_back(l);
+    }
+  }
+  bool during(std::int64_t from, std::int64_t to, std::uint32_t p, bool exclude) const {
+    // Closed intervals: a section that ends (or starts) at the very instant the call starts
+    // (or ends) may have been held during it.
+    const auto n = static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), to) - starts.begin());
+    return n > 0 && latest[n - 1].of_others(p, exclude) >= from;
+  }
 };
 
 std::string acquire_clause(const Op& a, bool reentrant) {
@@ -57,6 +100,7 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
     bool uncertain = false;  // an info op made p's state unknown
     Section current;
     std::size_t last_zero_release = npos;
+    bool certain_at_open = true;  // p's state was certain when `current` opened
     for (std::size_t i : ops) {
       const Op& op = h.ops[i];
       if (op.kind == OpKind::acquire) {
@@ -97,6 +141,7 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
             current.acquire = i;
             current.maybe_from = op.invoke_ns;
             current.definite = false;
+            certain_at_open = !uncertain;
             depth = 1;
           }
           uncertain = true;
@@ -133,6 +178,8 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
         current.release = i;
         current.held_to = op.invoke_ns;
         current.maybe_to = op.completed() && op.ok() ? op.return_ns : kNever;
+        // An RLock's count is unknown after an info op: this release may not have freed it.
+        if (o.reentrant && uncertain) current.maybe_to = kNever;
         sections.push_back(current);
         last_zero_release = i;
       }
@@ -143,6 +190,9 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
       // RL-DEAD-1): held for good.
       current.held_to = kNever;
       current.maybe_to = kNever;
+      // An info acquire at depth 0 by a certain process, as its last op: if it took effect, p
+      // holds the lock for good.
+      current.forever = !current.definite && certain_at_open && ops.back() == current.acquire;
       sections.push_back(current);
     }
   }
@@ -180,29 +230,45 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
     if (longest == nullptr || s->held_to > longest->held_to) longest = s;
   }
 
-  if (o.reentrant) return Verdict::ok();
-
-  // Rule 2: a failed acquire while certainly free; a failed release while certainly held.
-  std::vector<const Section*> maybe;
-  for (const Section& s : sections) maybe.push_back(&s);
-  std::sort(maybe.begin(), maybe.end(),
-            [](const Section* a, const Section* b) { return a->maybe_from < b->maybe_from; });
-  std::vector<std::int64_t> starts;
-  std::vector<std::int64_t> max_end;
-  for (const Section* s : maybe) {
-    starts.push_back(s->maybe_from);
-    max_end.push_back(std::max(max_end.empty() ? std::numeric_limits<std::int64_t>::min() : max_end.back(),
-                               s->maybe_to));
+  // Rule 2: a failed acquire while certainly free (for an RLock: free of other processes);
+  // one that only never-ending info acquires could explain proves that one of them took
+  // effect: the lock is held for good from the failed acquire's return, and an ok acquire
+  // invoked after that is illegal.
+  std::vector<std::pair<std::int64_t, std::pair<std::int64_t, std::uint32_t>>> all;
+  std::vector<std::pair<std::int64_t, std::pair<std::int64_t, std::uint32_t>>> ending;
+  for (const Section& s : sections) {
+    const auto entry = std::make_pair(s.maybe_from, std::make_pair(s.maybe_to, h.ops[s.acquire].process));
+    all.push_back(entry);
+    if (!s.forever) ending.push_back(entry);
   }
+  const MaybeHeld maybe_all(std::move(all));
+  const MaybeHeld maybe_ending(std::move(ending));
+  std::size_t forced = npos;  // the failed acquire that proves a holder for good, earliest return
   for (std::size_t i : failed_acquires) {
     const Op& f = h.ops[i];
-    const auto n = static_cast<std::size_t>(std::lower_bound(starts.begin(), starts.end(), f.return_ns) - starts.begin());
-    if (n == 0 || max_end[n - 1] <= f.invoke_ns) {
-      return Verdict::illegal("L-ACQ-1", {i},
-                              fmt::format("{} returned False but nobody could have held the Lock during the call",
-                                          short_name(h, i)));
+    if (!maybe_all.during(f.invoke_ns, f.return_ns, f.process, o.reentrant)) {
+      return Verdict::illegal(o.reentrant ? "RL-ACQ-2" : "L-ACQ-1", {i},
+                              fmt::format("{} returned False but nobody{} could have held the {} during the call",
+                                          short_name(h, i), o.reentrant ? " else" : "",
+                                          o.reentrant ? "RLock" : "Lock"));
+    }
+    if (!maybe_ending.during(f.invoke_ns, f.return_ns, f.process, o.reentrant) &&
+        (forced == npos || f.return_ns < h.ops[forced].return_ns))
+      forced = i;
+  }
+  if (forced != npos) {
+    const Op& f = h.ops[forced];
+    for (std::size_t i = 0; i < h.ops.size(); ++i) {
+      const Op& a = h.ops[i];
+      if (a.object != o.object || a.kind != OpKind::acquire || !a.ok() || a.invoke_ns <= f.return_ns) continue;
+      return Verdict::illegal(acquire_clause(a, o.reentrant), {forced, i},
+                              fmt::format("{} succeeded, but {} returned False before it was invoked and only a "
+                                          "killed process's info acquire (held for good, L-DEAD-1) could explain that",
+                                          short_name(h, i), short_name(h, forced)));
     }
   }
+  if (o.reentrant) return Verdict::ok();
+
   for (std::size_t i : failed_releases) {
     const Op& r = h.ops[i];
     for (const Section* s : definite) {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -412,6 +413,22 @@ bool info_then_more(const History& h) {
   return false;
 }
 
+// Whether every send that raised BrokenPipeError returned no earlier than the invoke of the
+// last recv/poll that found a read end open (ok, EOFError, poll False): no op proves the read
+// end open after it.
+bool broken_pipes_after_last_read(const History& h) {
+  std::int64_t last_read = std::numeric_limits<std::int64_t>::min();
+  for (const Op& o : h.ops) {
+    const bool read_open = (o.kind == OpKind::recv && (o.ok() || (o.failed() && o.error == ErrorKind::EOFError))) ||
+                           (o.kind == OpKind::poll && (o.ok() || (o.failed() && o.error == ErrorKind::Timeout)));
+    if (read_open) last_read = std::max(last_read, o.invoke_ns);
+  }
+  for (const Op& o : h.ops)
+    if (o.kind == OpKind::send && o.failed() && o.error == ErrorKind::BrokenPipeError && o.return_ns < last_read)
+      return false;
+  return true;
+}
+
 // The history without its sends that raised BrokenPipeError.
 History without_broken_pipe_sends(const History& h) {
   History out = h;
@@ -435,7 +452,7 @@ std::string excuse(const std::string& mode, const Case& c, const Verdict& checke
   // direction), so check_pipe accepts it (C-EPIPE-1 only rejects one with a later proof); the
   // search's model has no read-end close and rejects every BrokenPipeError. Such sends change
   // nothing else: the search must accept the history without them.
-  if (mode == "pipe" && checker.is_ok() && search.is_illegal() &&
+  if (mode == "pipe" && checker.is_ok() && search.is_illegal() && broken_pipes_after_last_read(c.history) &&
       check_linearizable(without_broken_pipe_sends(c.history), c.search_options).is_ok())
     return "epipe";
   return {};

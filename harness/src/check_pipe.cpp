@@ -77,7 +77,20 @@ Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
     const Op& op = h.ops[i];
     if (op.kind == OpKind::close && op.object == o.object && !op.failed()) note_close(op.process, op.invoke_ns, i);
     if (op.kind == OpKind::exit) note_close(op.process, op.invoke_ns, i);
-    if (op.kind == OpKind::gone && op.ok()) note_close(static_cast<std::uint32_t>(op.value), op.invoke_ns, i);
+  }
+  // A gone op says the writer died by the gone op's return; it may have died long before, at
+  // any instant after it invoked its last op (it was alive then).
+  std::map<std::uint32_t, std::int64_t> last_invoke;  // process -> its latest invoke
+  for (const Op& op : h.ops) {
+    auto [it, fresh] = last_invoke.emplace(op.process, op.invoke_ns);
+    if (!fresh) it->second = std::max(it->second, op.invoke_ns);
+  }
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& op = h.ops[i];
+    if (op.kind != OpKind::gone || !op.ok()) continue;
+    const auto w = static_cast<std::uint32_t>(op.value);
+    const auto it = last_invoke.find(w);
+    note_close(w, it != last_invoke.end() ? std::min(it->second, op.invoke_ns) : std::numeric_limits<std::int64_t>::min(), i);
   }
 
   // The ok message with the latest earliest-take: every ok send precedes its sender's close

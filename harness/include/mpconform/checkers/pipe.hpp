@@ -15,8 +15,9 @@
 //     an ok message received only after the EOF recv returned (or never, with no info recv
 //     that may have taken it) makes that EOF illegal, even when the send overlapped it;
 //  4. EOF only after every writer closed (C-EOF-2): a recv that raised EOFError before some
-//     writer could have closed its copy (its earliest close, exit or gone op was invoked after
-//     the recv returned) is illegal. Writers are `writers` or, when empty, every process
+//     writer could have closed its copy (its earliest close or exit op was invoked after the
+//     recv returned, and no gone op saw it dead: a gone op means it may have died any time
+//     after it invoked its last op) is illegal. Writers are `writers` or, when empty, every process
 //     that sent or closed on this object; a writer with no close, exit or gone op at all
 //     makes the verdict Unknown;
 //  5. nothing lost (with `drained`: the reader read until EOF): every ok send was received,

@@ -62,11 +62,10 @@ Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
   }
 
   // Writers and the earliest instant each may have closed its copy of the write end.
+  // (a process that sends or closes on this object holds a copy, listed or not).
   std::set<std::uint32_t> writers(o.writers.begin(), o.writers.end());
-  if (writers.empty()) {
-    for (const Op& op : h.ops)
-      if (op.object == o.object && (op.kind == OpKind::send || op.kind == OpKind::close)) writers.insert(op.process);
-  }
+  for (const Op& op : h.ops)
+    if (op.object == o.object && (op.kind == OpKind::send || op.kind == OpKind::close)) writers.insert(op.process);
   std::map<std::uint32_t, std::pair<std::int64_t, std::size_t>> may_close;  // writer -> (instant, op)
   const auto note_close = [&](std::uint32_t p, std::int64_t t, std::size_t i) {
     if (!writers.count(p)) return;
@@ -98,8 +97,11 @@ Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
   // returned before that instant.
   std::size_t latest = npos;
   std::int64_t latest_take = std::numeric_limits<std::int64_t>::min();
+  // (An info send whose message was received took effect: it counts as ok here.)
+  std::size_t unreceived = 0;  // ok messages nobody received: each needs an info recv before EOF
   for (std::size_t k = 0; k < ch.items.size(); ++k) {
-    if (!h.ops[ch.items[k].put].ok()) continue;
+    if (!h.ops[ch.items[k].put].ok() && ch.items[k].get == npos) continue;
+    if (ch.items[k].get == npos) ++unreceived;
     const std::int64_t tb = detail::take_bound(h, ch, ch.items[k]);
     if (latest == npos || tb > latest_take) {
       latest = k;
@@ -119,6 +121,19 @@ Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
       return Verdict::illegal("C-EOF-5", window,
                               fmt::format("{} raised EOFError while {} was still unread", short_name(h, i),
                                           short_name(h, it.put)));
+    }
+    // Rule 3, counted: each ok message nobody received was taken before EOF by an info recv
+    // invoked before the EOF returned, a different one for each.
+    const auto takers = static_cast<std::size_t>(std::count_if(
+        ch.info_takes.begin(), ch.info_takes.end(), [&](std::size_t t) { return h.ops[t].invoke_ns < e.return_ns; }));
+    if (unreceived > takers) {
+      std::vector<std::size_t> window{i};
+      for (const ChannelItem& it : ch.items)
+        if (it.get == npos && h.ops[it.put].ok() && window.size() < 4) window.push_back(it.put);
+      return Verdict::illegal("C-EOF-5", window,
+                              fmt::format("{} raised EOFError, but {} ok message(s) were never received and only {} "
+                                          "info recv(s) could have taken one before it",
+                                          short_name(h, i), unreceived, takers));
     }
     // Rule 4: every writer closed first.
     for (std::uint32_t w : writers) {

@@ -443,18 +443,25 @@ std::string excuse(const std::string& mode, const Case& c, const Verdict& checke
   // recursion count may be off by one): its later sections count as possibly held only, and
   // its ownership rules are skipped. The search tries both; only it can reject such a history.
   if (mode != "pipe" && checker.is_ok() && search.is_illegal() && info_then_more(c.history)) return "info";
-  // check_pipe does not read poll: a poll whose answer no order explains is the search's alone.
-  if (mode == "pipe" && checker.is_ok() && search.is_illegal() &&
-      check_linearizable(without_polls(c.history), c.search_options).is_ok())
-    return "poll";
-  // A send that raised BrokenPipeError after the last recv/poll that proves the read end open:
-  // the reader's end may have closed by then (its close or death is not an op of this
-  // direction), so check_pipe accepts it (C-EPIPE-1 only rejects one with a later proof); the
-  // search's model has no read-end close and rejects every BrokenPipeError. Such sends change
-  // nothing else: the search must accept the history without them.
-  if (mode == "pipe" && checker.is_ok() && search.is_illegal() && broken_pipes_after_last_read(c.history) &&
-      check_linearizable(without_broken_pipe_sends(c.history), c.search_options).is_ok())
-    return "epipe";
+  // check_pipe does not read poll: a poll whose answer no order explains is the search's
+  // alone ("poll"). A send that raised BrokenPipeError after the last recv/poll that proves the
+  // read end open: the reader's end may have closed by then (its close or death is not an op
+  // of this direction), so check_pipe accepts it (C-EPIPE-1 only rejects one with a later
+  // proof); the search's model has no read-end close and rejects every BrokenPipeError
+  // ("epipe"). Both excuses hold only when the search accepts the history without those ops
+  // (a failed send changes nothing else; polls change nothing).
+  if (mode == "pipe" && checker.is_ok() && search.is_illegal()) {
+    const bool has_poll = std::ranges::any_of(c.history.ops, [](const Op& o) { return o.kind == OpKind::poll; });
+    const bool epipe = broken_pipes_after_last_read(c.history) &&
+                       std::ranges::any_of(c.history.ops, [](const Op& o) {
+                         return o.kind == OpKind::send && o.failed() && o.error == ErrorKind::BrokenPipeError;
+                       });
+    if (has_poll && check_linearizable(without_polls(c.history), c.search_options).is_ok()) return "poll";
+    if (epipe && check_linearizable(without_broken_pipe_sends(c.history), c.search_options).is_ok()) return "epipe";
+    if (has_poll && epipe &&
+        check_linearizable(without_polls(without_broken_pipe_sends(c.history)), c.search_options).is_ok())
+      return "poll+epipe";
+  }
   return {};
 }
 

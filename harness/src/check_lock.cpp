@@ -209,8 +209,8 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
   }
 
   // Rule 1: definitely-held intervals never overlap.
-  std::vector<const Section*> definite;
-  for (const Section& s : sections)
+  std::vector<Section*> definite;
+  for (Section& s : sections)
     if (s.definite) definite.push_back(&s);
   std::sort(definite.begin(), definite.end(),
             [](const Section* a, const Section* b) { return a->held_from < b->held_from; });
@@ -228,6 +228,17 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
                                                                    : std::string("never released")));
     }
     if (longest == nullptr || s->held_to > longest->held_to) longest = s;
+  }
+  // Definite sections are ordered: when B (the next by held_from) was definitely held after A
+  // was taken (B.held_to > A.held_from), B cannot come first, so A's release took effect
+  // before B's acquire (by B.held_from) and B's acquire after A's release was invoked. This
+  // bounds an unfinished or late release (info, or returning late) by the next section.
+  for (std::size_t k = 1; k < definite.size(); ++k) {
+    Section& a = *definite[k - 1];
+    Section& b = *definite[k];
+    if (b.held_to <= a.held_from) continue;
+    a.maybe_to = std::min(a.maybe_to, b.held_from);
+    b.maybe_from = std::max(b.maybe_from, a.held_to);
   }
 
   // Rule 2: a failed acquire while certainly free (for an RLock: free of other processes);

@@ -17,7 +17,10 @@
 //  1. mutual exclusion: no two sections' definitely-held intervals overlap. The clause is that
 //     of the second acquire: L-ACQ-2 (block=False or timeout 0), L-ACQ-6 (timeout), L-ACQ-9
 //     (no timeout); RL-ACQ-2 for an RLock;
-//  2. a failed acquire while the lock was certainly free (no section possibly held during any
+//  2. definite sections are ordered: when the next section by acquire return was definitely
+//     held after a section was taken, the earlier one's release took effect by the next one's
+//     acquire return (this bounds an info or late release); then
+//     a failed acquire while the lock was certainly free (no section possibly held during any
 //     part of the call, intervals closed; for an RLock, no section of another process) is
 //     illegal (L-ACQ-1; RL-ACQ-2). When the only sections that could explain it are info
 //     acquires that are their process's last op (killed or lost while acquiring; held for good

@@ -271,7 +271,16 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
     const Op& f = h.ops[forced];
     for (std::size_t i = 0; i < h.ops.size(); ++i) {
       const Op& a = h.ops[i];
-      if (a.object != o.object || a.kind != OpKind::acquire || !a.ok() || a.invoke_ns <= f.return_ns) continue;
+      if (a.object != o.object || a.invoke_ns <= f.return_ns) continue;
+      // A Lock held by anyone is released by anyone (L-REL-3): a ValueError is illegal too.
+      if (!o.reentrant && a.kind == OpKind::release && a.failed()) {
+        return Verdict::illegal("L-REL-3", {forced, i},
+                                fmt::format("{} failed, but {} returned False before it was invoked and only a "
+                                            "killed process's info acquire (held for good, L-DEAD-1) could explain "
+                                            "that: the Lock was held",
+                                            short_name(h, i), short_name(h, forced)));
+      }
+      if (a.kind != OpKind::acquire || !a.ok()) continue;
       return Verdict::illegal(acquire_clause(a, o.reentrant), {forced, i},
                               fmt::format("{} succeeded, but {} returned False before it was invoked and only a "
                                           "killed process's info acquire (held for good, L-DEAD-1) could explain that",

@@ -26,7 +26,7 @@
 //     acquires that are their process's last op (killed or lost while acquiring; held for good
 //     if they took effect, L-DEAD-1 / RL-DEAD-1), one of them took effect by the failed
 //     acquire's return: an ok acquire invoked after that return is illegal (clause of that
-//     acquire, as in rule 1);
+//     acquire, as in rule 1), and so is a Lock release invoked after it that failed (L-REL-3);
 //  2b. Lock: a Lock is not reentrant: a holder's second ok acquire with no release between is
 //     illegal (L-ACQ-3); a release that failed while the Lock was definitely held during the
 //     whole call is illegal (L-REL-3);

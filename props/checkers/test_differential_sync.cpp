@@ -260,7 +260,10 @@ bool last_of_process(const History& h, std::size_t i) {
 // keep it.
 bool well_formed(const History& h) {
   std::map<std::uint32_t, std::vector<const Op*>> by_process;
-  for (const Op& o : h.ops) by_process[o.process].push_back(&o);
+  for (const Op& o : h.ops) {
+    if (o.return_ns < o.invoke_ns) return false;  // a recorder never returns before it invokes
+    by_process[o.process].push_back(&o);
+  }
   for (auto& [p, ops] : by_process) {
     std::sort(ops.begin(), ops.end(), [](const Op* a, const Op* b) { return a->invoke_ns < b->invoke_ns; });
     for (std::size_t k = 1; k < ops.size(); ++k)

@@ -20,6 +20,49 @@ struct Section {
   std::int64_t maybe_from = 0;  // possibly held during [maybe_from, maybe_to]
   std::int64_t maybe_to = kNever;
   bool definite = true;  // false: only possibly held (info acquire)
+  bool forever = false;  // an info acquire, its process's last op: held for good if it took effect
+};
+
+// The latest maybe_to among sections, by process, over a prefix of the sections (sorted by
+// maybe_from): the largest, and the largest of any other process (an RLock's own sections do
+// not explain its failed acquire).
+struct LatestEnd {
+  std::int64_t end = std::numeric_limits<std::int64_t>::min();
+  std::uint32_t process = 0;
+  std::int64_t other = std::numeric_limits<std::int64_t>::min();  // the largest by another process
+  void add(std::int64_t e, std::uint32_t p) {
+    if (e > end) {
+      if (p != process) other = end;
+      end = e;
+      process = p;
+    } else if (p != process && e > other) {
+      other = e;
+    }
+  }
+  // The latest end of a section that is not `p`'s (all sections when `exclude` is false).
+  std::int64_t of_others(std::uint32_t p, bool exclude) const { return exclude && p == process ? other : end; }
+};
+
+// Sections sorted by maybe_from, with the running LatestEnd: whether some section other than
+// `p`'s (when `exclude`) was possibly held during [from, to].
+struct MaybeHeld {
+  std::vector<std::int64_t> starts;
+  std::vector<LatestEnd> latest;
+  explicit MaybeHeld(std::vector<std::pair<std::int64_t, std::pair<std::int64_t, std::uint32_t>>> s) {
+    std::sort(s.begin(), s.end());
+    for (const auto& [from, rest] : s) {
+      starts.push_back(from);
+      LatestEnd l = latest.empty() ? LatestEnd{} : latest.back();
+      l.add(rest.first, rest.second);
+      latest.push_back(l);
+    }
+  }
+  bool during(std::int64_t from, std::int64_t to, std::uint32_t p, bool exclude) const {
+    // Closed intervals: a section that ends (or starts) at the very instant the call starts
+    // (or ends) may have been held during it.
+    const auto n = static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), to) - starts.begin());
+    return n > 0 && latest[n - 1].of_others(p, exclude) >= from;
+  }
 };
 
 std::string acquire_clause(const Op& a, bool reentrant) {
@@ -29,28 +72,16 @@ std::string acquire_clause(const Op& a, bool reentrant) {
   return "L-ACQ-6";
 }
 
-// The last instant p is known to have been alive: its last return, or its last invoke.
-std::int64_t last_seen(const History& h, const std::vector<std::size_t>& ops) {
-  std::int64_t t = std::numeric_limits<std::int64_t>::min();
-  for (std::size_t i : ops) {
-    const Op& op = h.ops[i];
-    t = std::max(t, op.completed() ? op.return_ns : op.invoke_ns);
-  }
-  return t;
-}
-
 }  // namespace
 
 Verdict check_lock(const History& h, const LockCheckOptions& o) {
   const char* base_clause = o.reentrant ? "RL-ACQ-2" : "L-ACQ-9";
   if (h.dropped != 0) return detail::incomplete(h, base_clause);
 
-  // Each process's ops on the lock, in invoke order; and all of its ops (for last_seen).
+  // Each process's ops on the lock, in invoke order.
   std::map<std::uint32_t, std::vector<std::size_t>> per_process;
-  std::map<std::uint32_t, std::vector<std::size_t>> all_of_process;
   for (std::size_t i = 0; i < h.ops.size(); ++i) {
     const Op& op = h.ops[i];
-    all_of_process[op.process].push_back(i);
     if (op.object == o.object && (op.kind == OpKind::acquire || op.kind == OpKind::release))
       per_process[op.process].push_back(i);
   }
@@ -69,6 +100,7 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
     bool uncertain = false;  // an info op made p's state unknown
     Section current;
     std::size_t last_zero_release = npos;
+    bool certain_at_open = true;  // p's state was certain when `current` opened
     for (std::size_t i : ops) {
       const Op& op = h.ops[i];
       if (op.kind == OpKind::acquire) {
@@ -89,6 +121,11 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
           }
           ++depth;
         } else if (op.failed()) {
+          // acquire() with no timeout waits until it gets the lock: it never returns False.
+          if (op.error == ErrorKind::Timeout && op.timeout_ns == kNoTimeout) {
+            return Verdict::illegal(o.reentrant ? "RL-ACQ-2" : "L-ACQ-9", {i},
+                                    fmt::format("{} returned False although it had no timeout", short_name(h, i)));
+          }
           if (o.reentrant && depth > 0 && !uncertain) {
             return Verdict::illegal("RL-ACQ-1", {current.acquire, i},
                                     fmt::format("{} failed although p{} owned the RLock since {}",
@@ -96,11 +133,15 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
           }
           failed_acquires.push_back(i);
         } else {  // info: may hold it from now on
+          // A Lock's holder acquiring again blocks or gets False (L-ACQ-3): no effect, no doubt
+          // (a release by another process in between is a cross release: Unknown below).
+          if (!o.reentrant && depth > 0) continue;
           if (depth == 0) {
             current = Section{};
             current.acquire = i;
             current.maybe_from = op.invoke_ns;
             current.definite = false;
+            certain_at_open = !uncertain;
             depth = 1;
           }
           uncertain = true;
@@ -117,6 +158,10 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
         failed_releases.push_back(i);
         continue;
       }
+      // A Lock release that may have taken effect (ok or info) at depth 0, or by a process
+      // whose depth is uncertain (its info acquire may not have happened), may have freed
+      // another process's section: sections cannot be paired.
+      if (!o.reentrant && !op.failed() && (depth == 0 || uncertain) && cross_release == npos) cross_release = i;
       if (depth == 0) {
         if (uncertain) continue;
         if (o.reentrant && op.ok()) {
@@ -126,7 +171,6 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
                                   fmt::format("{} succeeded but p{} did not own the RLock", short_name(h, i),
                                               process));
         }
-        if (op.ok() && cross_release == npos) cross_release = i;
         continue;
       }
       if (op.info()) uncertain = true;
@@ -134,13 +178,21 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
         current.release = i;
         current.held_to = op.invoke_ns;
         current.maybe_to = op.completed() && op.ok() ? op.return_ns : kNever;
+        // An RLock's count is unknown after an info op: this release may not have freed it.
+        if (o.reentrant && uncertain) current.maybe_to = kNever;
         sections.push_back(current);
         last_zero_release = i;
       }
     }
-    if (depth > 0) {  // never released: held at least until p was last seen
-      current.held_to = std::max(current.held_from, last_seen(h, all_of_process[process]));
+    if (depth > 0) {
+      // Never released: nobody else released it either (that would be a cross release, which
+      // makes the verdict Unknown), and a holder's death does not release it (L-DEAD-1,
+      // RL-DEAD-1): held for good.
+      current.held_to = kNever;
       current.maybe_to = kNever;
+      // An info acquire at depth 0 by a certain process, as its last op: if it took effect, p
+      // holds the lock for good.
+      current.forever = !current.definite && certain_at_open && ops.back() == current.acquire;
       sections.push_back(current);
     }
   }
@@ -157,8 +209,8 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
   }
 
   // Rule 1: definitely-held intervals never overlap.
-  std::vector<const Section*> definite;
-  for (const Section& s : sections)
+  std::vector<Section*> definite;
+  for (Section& s : sections)
     if (s.definite) definite.push_back(&s);
   std::sort(definite.begin(), definite.end(),
             [](const Section* a, const Section* b) { return a->held_from < b->held_from; });
@@ -177,30 +229,66 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
     }
     if (longest == nullptr || s->held_to > longest->held_to) longest = s;
   }
-
-  if (o.reentrant) return Verdict::ok();
-
-  // Rule 2: a failed acquire while certainly free; a failed release while certainly held.
-  std::vector<const Section*> maybe;
-  for (const Section& s : sections) maybe.push_back(&s);
-  std::sort(maybe.begin(), maybe.end(),
-            [](const Section* a, const Section* b) { return a->maybe_from < b->maybe_from; });
-  std::vector<std::int64_t> starts;
-  std::vector<std::int64_t> max_end;
-  for (const Section* s : maybe) {
-    starts.push_back(s->maybe_from);
-    max_end.push_back(std::max(max_end.empty() ? std::numeric_limits<std::int64_t>::min() : max_end.back(),
-                               s->maybe_to));
+  // Definite sections are ordered: when B (the next by held_from) was definitely held after A
+  // was taken (B.held_to > A.held_from), B cannot come first, so A's release took effect
+  // before B's acquire (by B.held_from) and B's acquire after A's release was invoked. This
+  // bounds an unfinished or late release (info, or returning late) by the next section.
+  for (std::size_t k = 1; k < definite.size(); ++k) {
+    Section& a = *definite[k - 1];
+    Section& b = *definite[k];
+    if (b.held_to <= a.held_from) continue;
+    a.maybe_to = std::min(a.maybe_to, b.held_from);
+    b.maybe_from = std::max(b.maybe_from, a.held_to);
   }
+
+  // Rule 2: a failed acquire while certainly free (for an RLock: free of other processes);
+  // one that only never-ending info acquires could explain proves that one of them took
+  // effect: the lock is held for good from the failed acquire's return, and an ok acquire
+  // invoked after that is illegal.
+  std::vector<std::pair<std::int64_t, std::pair<std::int64_t, std::uint32_t>>> all;
+  std::vector<std::pair<std::int64_t, std::pair<std::int64_t, std::uint32_t>>> ending;
+  for (const Section& s : sections) {
+    const auto entry = std::make_pair(s.maybe_from, std::make_pair(s.maybe_to, h.ops[s.acquire].process));
+    all.push_back(entry);
+    if (!s.forever) ending.push_back(entry);
+  }
+  const MaybeHeld maybe_all(std::move(all));
+  const MaybeHeld maybe_ending(std::move(ending));
+  std::size_t forced = npos;  // the failed acquire that proves a holder for good, earliest return
   for (std::size_t i : failed_acquires) {
     const Op& f = h.ops[i];
-    const auto n = static_cast<std::size_t>(std::lower_bound(starts.begin(), starts.end(), f.return_ns) - starts.begin());
-    if (n == 0 || max_end[n - 1] <= f.invoke_ns) {
-      return Verdict::illegal("L-ACQ-1", {i},
-                              fmt::format("{} returned False but nobody could have held the Lock during the call",
-                                          short_name(h, i)));
+    if (!maybe_all.during(f.invoke_ns, f.return_ns, f.process, o.reentrant)) {
+      return Verdict::illegal(o.reentrant ? "RL-ACQ-2" : "L-ACQ-1", {i},
+                              fmt::format("{} returned False but nobody{} could have held the {} during the call",
+                                          short_name(h, i), o.reentrant ? " else" : "",
+                                          o.reentrant ? "RLock" : "Lock"));
+    }
+    if (!maybe_ending.during(f.invoke_ns, f.return_ns, f.process, o.reentrant) &&
+        (forced == npos || f.return_ns < h.ops[forced].return_ns))
+      forced = i;
+  }
+  if (forced != npos) {
+    const Op& f = h.ops[forced];
+    for (std::size_t i = 0; i < h.ops.size(); ++i) {
+      const Op& a = h.ops[i];
+      if (a.object != o.object || a.invoke_ns <= f.return_ns) continue;
+      // A Lock held by anyone is released by anyone (L-REL-3): a ValueError is illegal too.
+      if (!o.reentrant && a.kind == OpKind::release && a.failed()) {
+        return Verdict::illegal("L-REL-3", {forced, i},
+                                fmt::format("{} failed, but {} returned False before it was invoked and only a "
+                                            "killed process's info acquire (held for good, L-DEAD-1) could explain "
+                                            "that: the Lock was held",
+                                            short_name(h, i), short_name(h, forced)));
+      }
+      if (a.kind != OpKind::acquire || !a.ok()) continue;
+      return Verdict::illegal(acquire_clause(a, o.reentrant), {forced, i},
+                              fmt::format("{} succeeded, but {} returned False before it was invoked and only a "
+                                          "killed process's info acquire (held for good, L-DEAD-1) could explain that",
+                                          short_name(h, i), short_name(h, forced)));
     }
   }
+  if (o.reentrant) return Verdict::ok();
+
   for (std::size_t i : failed_releases) {
     const Op& r = h.ops[i];
     for (const Section* s : definite) {

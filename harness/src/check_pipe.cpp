@@ -1,5 +1,6 @@
 // The pipe checker (see mpconform/checkers/pipe.hpp for the rules).
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -20,12 +21,51 @@ Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
   if (auto v = detail::build_channel(h, o.object, OpKind::send, OpKind::recv, clauses, ch)) return *v;
   if (auto v = detail::check_channel_order(h, ch, /*per_producer=*/false, clauses)) return *v;
 
-  // Writers and the earliest instant each may have closed its copy of the write end.
-  std::set<std::uint32_t> writers(o.writers.begin(), o.writers.end());
-  if (writers.empty()) {
-    for (const Op& op : h.ops)
-      if (op.object == o.object && (op.kind == OpKind::send || op.kind == OpKind::close)) writers.insert(op.process);
+  // Rule 6: close() never raises (C-CLOSE-1); a send from a copy its process had already
+  // closed raises OSError (C-CLOSE-4); BrokenPipeError needs every copy of the read end closed
+  // (C-EPIPE-1), and a later recv or poll that did not raise OSError proves one was open.
+  std::map<std::uint32_t, std::size_t> first_close;  // process -> its ok close with the earliest return
+  std::int64_t last_read = std::numeric_limits<std::int64_t>::min();  // latest invoke of such a recv/poll
+  std::size_t last_read_op = npos;
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& op = h.ops[i];
+    if (op.object != o.object) continue;
+    if (op.kind == OpKind::close && op.failed())
+      return Verdict::illegal("C-CLOSE-1", {i}, fmt::format("{} raised, but close() never does", short_name(h, i)));
+    if (op.kind == OpKind::close && op.ok()) {
+      auto [it, fresh] = first_close.emplace(op.process, i);
+      if (!fresh && op.return_ns < h.ops[it->second].return_ns) it->second = i;
+    }
+    const bool read_open = (op.kind == OpKind::recv && (op.ok() || (op.failed() && op.error == ErrorKind::EOFError))) ||
+                           (op.kind == OpKind::poll && (op.ok() || (op.failed() && op.error == ErrorKind::Timeout)));
+    if (read_open && op.invoke_ns > last_read) {
+      last_read = op.invoke_ns;
+      last_read_op = i;
+    }
   }
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& op = h.ops[i];
+    if (op.object != o.object || op.kind != OpKind::send) continue;
+    if (op.ok()) {
+      const auto it = first_close.find(op.process);
+      if (it != first_close.end() && h.ops[it->second].return_ns < op.invoke_ns) {
+        return Verdict::illegal("C-CLOSE-4", {it->second, i},
+                                fmt::format("{} succeeded after its process closed its end ({})", short_name(h, i),
+                                            short_name(h, it->second)));
+      }
+    }
+    if (op.failed() && op.error == ErrorKind::BrokenPipeError && op.return_ns < last_read) {
+      return Verdict::illegal("C-EPIPE-1", {i, last_read_op},
+                              fmt::format("{} raised BrokenPipeError, but the read end was still open at {}",
+                                          short_name(h, i), short_name(h, last_read_op)));
+    }
+  }
+
+  // Writers and the earliest instant each may have closed its copy of the write end.
+  // (a process that sends or closes on this object holds a copy, listed or not).
+  std::set<std::uint32_t> writers(o.writers.begin(), o.writers.end());
+  for (const Op& op : h.ops)
+    if (op.object == o.object && (op.kind == OpKind::send || op.kind == OpKind::close)) writers.insert(op.process);
   std::map<std::uint32_t, std::pair<std::int64_t, std::size_t>> may_close;  // writer -> (instant, op)
   const auto note_close = [&](std::uint32_t p, std::int64_t t, std::size_t i) {
     if (!writers.count(p)) return;
@@ -36,26 +76,36 @@ Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
     const Op& op = h.ops[i];
     if (op.kind == OpKind::close && op.object == o.object && !op.failed()) note_close(op.process, op.invoke_ns, i);
     if (op.kind == OpKind::exit) note_close(op.process, op.invoke_ns, i);
-    if (op.kind == OpKind::gone && op.ok()) note_close(static_cast<std::uint32_t>(op.value), op.invoke_ns, i);
+  }
+  // A gone op says the writer died by the gone op's return; it may have died long before, at
+  // any instant after it invoked its last op (it was alive then).
+  std::map<std::uint32_t, std::int64_t> last_invoke;  // process -> its latest invoke
+  for (const Op& op : h.ops) {
+    auto [it, fresh] = last_invoke.emplace(op.process, op.invoke_ns);
+    if (!fresh) it->second = std::max(it->second, op.invoke_ns);
+  }
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& op = h.ops[i];
+    if (op.kind != OpKind::gone || !op.ok()) continue;
+    const auto w = static_cast<std::uint32_t>(op.value);
+    const auto it = last_invoke.find(w);
+    note_close(w, it != last_invoke.end() ? std::min(it->second, op.invoke_ns) : std::numeric_limits<std::int64_t>::min(), i);
   }
 
-  // Items by send return, with the running maximum of their take bound (as in the queue's
-  // Empty rule): a message definitely pending during a whole EOF recv.
-  std::vector<std::size_t> ok_items;
-  for (std::size_t k = 0; k < ch.items.size(); ++k)
-    if (h.ops[ch.items[k].put].ok()) ok_items.push_back(k);
-  std::sort(ok_items.begin(), ok_items.end(), [&](std::size_t a, std::size_t b) {
-    return h.ops[ch.items[a].put].return_ns < h.ops[ch.items[b].put].return_ns;
-  });
-  std::vector<std::int64_t> send_ret;
-  std::vector<std::pair<std::int64_t, std::size_t>> best;
-  for (std::size_t k : ok_items) {
-    send_ret.push_back(h.ops[ch.items[k].put].return_ns);
+  // The ok message with the latest earliest-take: every ok send precedes its sender's close
+  // (or death), which precedes any EOF, so it was definitely pending during an EOF recv that
+  // returned before that instant.
+  std::size_t latest = npos;
+  std::int64_t latest_take = std::numeric_limits<std::int64_t>::min();
+  // (An info send whose message was received took effect: it counts as ok here.)
+  std::size_t unreceived = 0;  // ok messages nobody received: each needs an info recv before EOF
+  for (std::size_t k = 0; k < ch.items.size(); ++k) {
+    if (!h.ops[ch.items[k].put].ok() && ch.items[k].get == npos) continue;
+    if (ch.items[k].get == npos) ++unreceived;
     const std::int64_t tb = detail::take_bound(h, ch, ch.items[k]);
-    if (best.empty() || tb > best.back().first) {
-      best.emplace_back(tb, k);
-    } else {
-      best.push_back(best.back());
+    if (latest == npos || tb > latest_take) {
+      latest = k;
+      latest_take = tb;
     }
   }
 
@@ -64,15 +114,26 @@ Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
     const Op& e = h.ops[i];
     if (e.object != o.object || e.kind != OpKind::recv || !e.failed() || e.error != ErrorKind::EOFError) continue;
     // Rule 3: data first.
-    const auto n = static_cast<std::size_t>(std::lower_bound(send_ret.begin(), send_ret.end(), e.invoke_ns) -
-                                            send_ret.begin());
-    if (n > 0 && best[n - 1].first > e.return_ns) {
-      const ChannelItem& it = ch.items[best[n - 1].second];
+    if (latest != npos && latest_take > e.return_ns) {
+      const ChannelItem& it = ch.items[latest];
       std::vector<std::size_t> window{it.put, i};
       if (it.get != npos) window.push_back(it.get);
       return Verdict::illegal("C-EOF-5", window,
                               fmt::format("{} raised EOFError while {} was still unread", short_name(h, i),
                                           short_name(h, it.put)));
+    }
+    // Rule 3, counted: each ok message nobody received was taken before EOF by an info recv
+    // invoked before the EOF returned, a different one for each.
+    const auto takers = static_cast<std::size_t>(std::count_if(
+        ch.info_takes.begin(), ch.info_takes.end(), [&](std::size_t t) { return h.ops[t].invoke_ns < e.return_ns; }));
+    if (unreceived > takers) {
+      std::vector<std::size_t> window{i};
+      for (const ChannelItem& it : ch.items)
+        if (it.get == npos && h.ops[it.put].ok() && window.size() < 4) window.push_back(it.put);
+      return Verdict::illegal("C-EOF-5", window,
+                              fmt::format("{} raised EOFError, but {} ok message(s) were never received and only {} "
+                                          "info recv(s) could have taken one before it",
+                                          short_name(h, i), unreceived, takers));
     }
     // Rule 4: every writer closed first.
     for (std::uint32_t w : writers) {

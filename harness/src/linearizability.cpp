@@ -9,6 +9,7 @@
 
 #include "checker_support.hpp"
 #include "detail/lin_search.hpp"
+#include "detail/lin_sync.hpp"
 #include "mpconform/spec/joinable_queue.hpp"
 #include "mpconform/spec/queue.hpp"
 #include "mpconform/spec/limits.hpp"
@@ -260,6 +261,9 @@ std::string_view to_string(LinearizableKind kind) noexcept {
     case LinearizableKind::queue: return "queue";
     case LinearizableKind::joinable_queue: return "joinable_queue";
     case LinearizableKind::simple_queue: return "simple_queue";
+    case LinearizableKind::lock: return "lock";
+    case LinearizableKind::rlock: return "rlock";
+    case LinearizableKind::pipe: return "pipe";
   }
   return "?";
 }
@@ -277,6 +281,9 @@ Verdict check_linearizable(const History& history, const LinearizabilityOptions&
       // but the harness's drain and the C++ API time out; the Queue model has timed gets.
       // SimpleQueue.put writes the pipe itself (no feeder thread): no races.
       return decide<QueueAdapter>(history, options, spec::QueueState::make(0, {}));
+    case LinearizableKind::lock: return detail::search_lock(history, options);
+    case LinearizableKind::rlock: return detail::search_rlock(history, options);
+    case LinearizableKind::pipe: return detail::search_pipe(history, options);
   }
   return Verdict::unknown("Q-ORDER-2", "unknown model kind");
 }

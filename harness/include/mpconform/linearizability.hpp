@@ -1,6 +1,6 @@
 #pragma once
-// mpconform/linearizability.hpp: exact linearizability of one queue's history against the
-// sequential models of spec/models (Wing-Gong search with Lowe's memo, as Knossos and
+// mpconform/linearizability.hpp: exact linearizability of one object's history (a queue, a
+// Lock, an RLock, one direction of a Pipe) against the sequential models of spec/models (Wing-Gong search with Lowe's memo, as Knossos and
 // Porcupine do it).
 //
 // The question: is there a total order of the history's operations on one object that
@@ -30,6 +30,7 @@
 // `max_states`; meant for histories of tens of operations (tests, differential testing).
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "mpconform/history.hpp"
 #include "mpconform/verdict.hpp"
@@ -43,6 +44,26 @@ enum class LinearizableKind : std::uint8_t {
   simple_queue,    // put/get/empty of spec::QueueState, unbounded, never racy (SimpleQueue.put
                    // writes the pipe itself); a get with a timeout (the harness's drain, the
                    // C++ API) times out as Queue.get does
+  // spec::LockState: acquire/release. acquire ok = returned True; fail Timeout = returned
+  // False (the model returns the boolean; the history records False as a definite failure);
+  // a fail acquire with another error constrains nothing. release ok = returned None, fail
+  // ValueError = raised it (L-REL-1). Op::timeout_ns gives (block, timeout): a blocking
+  // acquire with no timeout can only return True (a recorded False is illegal).
+  lock,
+  // spec::RLockState: the same ops; the owner is the process (ThreadId = Op::process: each
+  // recording process is one calling thread). release fail AssertionError = raised it.
+  rlock,
+  // One direction of a simplex spec::PipeState (Op::object = the messages written to one end):
+  // send (ok = returned, value = the message), recv (ok = returned `value`, fail EOFError),
+  // poll (ok = returned True, fail Timeout = returned False; timeout_ns 0 = poll(), kNoTimeout
+  // = poll(None)), close (a process closed its copy of the write end). The model has one write
+  // end; the adapter keeps, beside it, the processes whose copy is open (`writers` plus every
+  // process that sends or closes on the object): a send from a closed copy raises OSError, and
+  // the model's write end closes with the last copy, so EOF needs every copy closed (C-EOF-2).
+  // A writer's `exit` op closes its copy at some instant after its invoke, and an ok `gone` op
+  // for a writer closes it by the gone op's return (as check_pipe reads them). The read end is
+  // never closed and never stops reading (no recv_bytes, no maxlength): recv only raises EOF.
+  pipe,
 };
 
 /// Which sequential semantics the search steps through; both give the same answers (the
@@ -52,21 +73,26 @@ enum class LinearizabilityMethod : std::uint8_t {
   models,
   // A native queue state (the items as tags, the task count) with the models' semantics
   // without races: allocation-light, for histories of millions of ops. Requires
-  // !cpython_races (with races, `models` is used whatever this says).
+  // !cpython_races (with races, `models` is used whatever this says); queue kinds only (the
+  // others always step through their models).
   native,
 };
 
 struct LinearizabilityOptions {
-  std::uint32_t object = 0;  // the queue's Op::object; ops on other objects are ignored
+  std::uint32_t object = 0;  // the object's Op::object; ops on other objects are ignored
   LinearizableKind kind = LinearizableKind::queue;
   std::int64_t maxsize = 0;  // Queue(maxsize): <= 0 is unbounded (ignored for simple_queue)
   // Admit CPython 3.11's races (spec::QueueRaces, both flags): a non-blocking or timed get may
   // raise Empty with items queued, empty() may say True with items queued. Off: exact.
   bool cpython_races = false;
-  // The consumers emptied the queue at the end: the order must also leave no item queued
-  // (info gets may have taken one; info puts may not have happened).
+  // The consumers emptied the queue (the reader read the pipe direction to EOF) at the end: the
+  // order must also leave no item queued, no message unread (info gets/recvs may have taken
+  // one; info puts/sends may not have happened). Ignored for lock and rlock.
   bool drained = false;
   LinearizabilityMethod method = LinearizabilityMethod::models;
+  // pipe: processes holding a copy of the write end from the start, besides those that send or
+  // close on the object (as PipeCheckOptions::writers). Ignored for the other kinds.
+  std::vector<std::uint32_t> writers;
   // Search budget: memoised (state, linearized set) pairs. Past it the answer is Unknown.
   std::uint64_t max_states = 1'000'000;
 };
@@ -88,7 +114,12 @@ struct LinearizabilityOptions {
 ///    Q-SIZE-9 (Q-GET-1 with no timeout), qsize Q-SIZE-2 (Q-MAX-3 above maxsize), empty()
 ///    Q-SIZE-7 (True) / Q-SIZE-6 (False) (SQ-8 for a SimpleQueue), full() Q-SIZE-3 (Q-MAX-1
 ///    for True when unbounded), task_done JQ-2 (ok) / JQ-11 (ValueError), join JQ-9; drained:
-///    Q-ORDER-2. It names where the best order broke, not a proof of which rule did.
+///    Q-ORDER-2. Lock: acquire L-ACQ-9 / L-ACQ-2 (block=False or timeout 0) / L-ACQ-6 (timed),
+///    a False acquire L-ACQ-1, release L-REL-1 (ok) / L-REL-3 (fail); RLock: acquire RL-ACQ-2,
+///    False acquire RL-ACQ-1, release RL-REL-1 (ok) / RL-ACQ-3 (fail) (the rule checker's
+///    names); pipe: send/recv C-SEND-12, EOF and close C-EOF-2, poll C-POLL-1 (True) / C-EOF-1
+///    (False); drained: C-SEND-12. It names where the best order broke, not a proof of which
+///    rule did.
 /// Pure; the search is O(2^k * n) states for k concurrent ops in the worst case.
 Verdict check_linearizable(const History& history, const LinearizabilityOptions& options = {});
 

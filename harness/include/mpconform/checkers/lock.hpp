@@ -7,22 +7,40 @@
 //
 // A critical section of process p runs from an ok acquire by p (outermost, for an RLock) to
 // p's matching release. It was definitely held during [acquire.return, release.invoke]
-// (until p's last recorded instant when p never released: p may have been killed holding it)
-// and possibly held during [acquire.invoke, release.return] (forever when never released).
+// (forever when p never released: nobody else did either, or the verdict is Unknown, and a
+// holder's death does not release it, L-DEAD-1 / RL-DEAD-1) and possibly held during
+// [acquire.invoke, release.return] (forever when never released).
+// Requires: each process's ops do not overlap (one calling thread per process), as recorded.
 // Rules:
+//  0. acquire() with no timeout never returns False: a fail Timeout acquire with
+//     timeout_ns == kNoTimeout is illegal (L-ACQ-9; RL-ACQ-2 for an RLock);
 //  1. mutual exclusion: no two sections' definitely-held intervals overlap. The clause is that
 //     of the second acquire: L-ACQ-2 (block=False or timeout 0), L-ACQ-6 (timeout), L-ACQ-9
 //     (no timeout); RL-ACQ-2 for an RLock;
-//  2. Lock: a Lock is not reentrant: a holder's second ok acquire with no release between is
-//     illegal (L-ACQ-3); a failed acquire while the Lock was certainly free (no section
-//     possibly held during any part of the call) is illegal (L-ACQ-1); a release that failed
-//     while the Lock was definitely held during the whole call is illegal (L-REL-3);
+//  2. definite sections are ordered: when the next section by acquire return was definitely
+//     held after a section was taken, the earlier one's release took effect by the next one's
+//     acquire return (this bounds an info or late release); then
+//     a failed acquire while the lock was certainly free (no section possibly held during any
+//     part of the call, intervals closed; for an RLock, no section of another process) is
+//     illegal (L-ACQ-1; RL-ACQ-2). When the only sections that could explain it are info
+//     acquires that are their process's last op (killed or lost while acquiring; held for good
+//     if they took effect, L-DEAD-1 / RL-DEAD-1), one of them took effect by the failed
+//     acquire's return: an ok acquire invoked after that return is illegal (clause of that
+//     acquire, as in rule 1), and so is a Lock release invoked after it that failed (L-REL-3);
+//  2b. Lock: a Lock is not reentrant: a holder's second ok acquire with no release between is
+//     illegal (L-ACQ-3); a release that failed while the Lock was definitely held during the
+//     whole call is illegal (L-REL-3);
 //  3. RLock ownership: a release that succeeded by a process that did not own the RLock (its
 //     own acquires and releases balance) is illegal (RL-REL-1); a failed release or a failed
 //     acquire by the owner is illegal (RL-ACQ-3, RL-ACQ-1).
-// A Lock has no owner (L-REL-3): when a process releases a Lock it did not acquire, sections
-// cannot be paired and the verdict is Unknown. An info acquire/release (killed mid-call) makes
-// its process's later sections uncertain: they count as possibly held, never as definitely.
+// A Lock has no owner (L-REL-3): when a process releases a Lock it did not acquire, or may
+// have (an ok or info release at depth 0, or any ok/info release after its own info op),
+// sections cannot be paired and the verdict is Unknown. An info acquire/release (killed
+// mid-call) makes its process's later sections uncertain: they count as possibly held, never
+// as definitely (an RLock's then count as possibly held for good, its count being unknown),
+// and its RLock ownership rules are no longer checked (deliberately inexact:
+// the exact search, mpconform/linearizability.hpp, tries both outcomes). An info acquire by a
+// Lock's holder changes nothing (it blocks or gets False) and makes nothing uncertain.
 #include <cstdint>
 
 #include "mpconform/history.hpp"

@@ -10,15 +10,29 @@
 //     send(b) was invoked, recv(b) must not return before recv(a) was invoked (and a, never
 //     received, cannot be overtaken unless an info recv could have taken it);
 //  3. EOF comes after the data (C-EOF-5): a recv that raised EOFError while a message was
-//     definitely pending (sent before the recv was invoked, received only after it returned
-//     or never) is illegal;
+//     definitely pending is illegal. Every ok send precedes EOF: its sender's copy of the
+//     write end closes after it (by close, exit or death), and EOF needs every copy closed. So
+//     an ok message (or an info send's message that was received: it took effect) received
+//     only after the EOF recv returned makes that EOF illegal, even when the send overlapped
+//     it; so do more ok messages never received than info recvs invoked before the EOF
+//     returned (each could have taken one);
 //  4. EOF only after every writer closed (C-EOF-2): a recv that raised EOFError before some
-//     writer could have closed its copy (its earliest close, exit or gone op was invoked after
-//     the recv returned) is illegal. Writers are `writers` or, when empty, every process
-//     that sent or closed on this object; a writer with no close, exit or gone op at all
-//     makes the verdict Unknown;
+//     writer could have closed its copy (its earliest close or exit op was invoked after the
+//     recv returned, and no gone op saw it dead: a gone op means it may have died any time
+//     after it invoked its last op) is illegal. Writers are `writers` and every process that
+//     sent or closed on this object (it holds a copy, listed or not); a writer with no close,
+//     exit or gone op at all makes the verdict Unknown;
 //  5. nothing lost (with `drained`: the reader read until EOF): every ok send was received,
-//     except as many as there are info recvs (C-SEND-12).
+//     except as many as there are info recvs (C-SEND-12);
+//  6. a close op on this object that failed is illegal: close() returns None and can be
+//     repeated (C-CLOSE-1); an ok send invoked after its own process's ok close returned is
+//     illegal: a closed Connection raises OSError (C-CLOSE-4; each process holds one copy of
+//     the write end); a send that raised BrokenPipeError and returned before a recv or poll
+//     that proves a read end open (ok, EOFError or poll False: none raised OSError) was invoked
+//     is illegal (C-EPIPE-1: BrokenPipeError needs every copy of the read end closed, and a
+//     closed end is never reopened). A BrokenPipeError after the last such proof is accepted:
+//     the read end's closing (the reader's close or death) is not an op of this direction.
+//     Sends that raised another error (OSError from a closed copy) are not judged.
 #include <cstdint>
 #include <vector>
 

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "checker_support.hpp"
 #include "detail/lin_search.hpp"
 #include "detail/lin_sync.hpp"
@@ -249,6 +251,7 @@ struct NativeQueueAdapter : QueueCommon {
 
 template <class A>
 Verdict decide(const History& h, const LinearizabilityOptions& o, typename A::State initial) {
+  if (!o.real_time) return detail::SequentialSearch<A>(h, o, std::move(initial)).run();
   if (o.method == LinearizabilityMethod::native && !o.cpython_races)
     return detail::Search<NativeQueueAdapter>(h, o, NativeQueueAdapter::make(o)).run();
   return detail::Search<A>(h, o, std::move(initial)).run();
@@ -281,11 +284,81 @@ Verdict check_linearizable(const History& history, const LinearizabilityOptions&
       // but the harness's drain and the C++ API time out; the Queue model has timed gets.
       // SimpleQueue.put writes the pipe itself (no feeder thread): no races.
       return decide<QueueAdapter>(history, options, spec::QueueState::make(0, {}));
+    case LinearizableKind::lock:
+    case LinearizableKind::rlock:
+    case LinearizableKind::pipe: break;
+  }
+  // The synchronisation objects' searches (linearizability_sync.cpp): real time only.
+  if (!options.real_time)
+    return Verdict::unknown("", fmt::format("no sequential-consistency search for {}", to_string(options.kind)));
+  switch (options.kind) {
     case LinearizableKind::lock: return detail::search_lock(history, options);
     case LinearizableKind::rlock: return detail::search_rlock(history, options);
     case LinearizableKind::pipe: return detail::search_pipe(history, options);
+    default: break;
   }
   return Verdict::unknown("Q-ORDER-2", "unknown model kind");
+}
+
+std::string_view to_string(HistoryClass c) noexcept {
+  switch (c) {
+    case HistoryClass::linearizable: return "linearizable";
+    case HistoryClass::cpython_weak: return "cpython-weak";
+    case HistoryClass::sequential_only: return "sequentially-consistent-only";
+    case HistoryClass::illegal: return "illegal";
+    case HistoryClass::unknown: return "unknown";
+  }
+  return "?";
+}
+
+Classification classify(const History& history, const std::vector<LinearizabilityOptions>& objects) {
+  // How bad each class is: the weakest object decides; unknown only when nothing is known.
+  const auto rank = [](HistoryClass c) {
+    switch (c) {
+      case HistoryClass::unknown: return 0;
+      case HistoryClass::linearizable: return 1;
+      case HistoryClass::cpython_weak: return 2;
+      case HistoryClass::sequential_only: return 3;
+      case HistoryClass::illegal: return 4;
+    }
+    return 0;
+  };
+  Classification out;
+  for (LinearizabilityOptions o : objects) {
+    const bool queue = o.kind == LinearizableKind::queue || o.kind == LinearizableKind::joinable_queue;
+    o.cpython_races = false;
+    o.real_time = true;
+    HistoryClass c = HistoryClass::unknown;
+    std::string why;
+    const Verdict exact = check_linearizable(history, o);
+    if (exact.is_ok()) {
+      c = HistoryClass::linearizable;
+    } else if (exact.is_illegal()) {
+      Verdict racy = exact;
+      if (queue) {
+        o.cpython_races = true;
+        racy = check_linearizable(history, o);
+      }
+      if (racy.is_ok()) {
+        c = HistoryClass::cpython_weak;
+      } else if (racy.is_illegal()) {
+        o.real_time = false;
+        const Verdict sc = check_linearizable(history, o);
+        c = sc.is_ok() ? HistoryClass::sequential_only : sc.is_illegal() ? HistoryClass::illegal : HistoryClass::unknown;
+        if (c == HistoryClass::unknown) why = sc.message;
+      } else {
+        why = racy.message;
+      }
+    } else {
+      why = exact.message;
+    }
+    std::string line = fmt::format("object {} ({}): {}", o.object, to_string(o.kind), to_string(c));
+    if (!why.empty()) line += " (" + why + ")";
+    out.message += (out.message.empty() ? "" : "; ") + line;
+    if (rank(c) > rank(out.cls)) out.cls = c;
+  }
+  if (objects.empty()) out.message = "no object of a searched kind";
+  return out;
 }
 
 }  // namespace mpconform

@@ -201,6 +201,30 @@ TEST(Linearizability, TheMemoKeepsWideConcurrencyTractable) {
   EXPECT_TRUE(v.is_illegal()) << v.message;
 }
 
+TEST(Linearizability, ClassifiesWhatARejectedHistoryStillIs) {
+  const auto a = tag(0, 0), b = tag(1, 0);
+  const std::vector<LinearizabilityOptions> queue{LinearizabilityOptions{}};
+  auto cls = [&](std::vector<Op> ops) {
+    History h;
+    h.ops = std::move(ops);
+    return classify(h, queue);
+  };
+  EXPECT_EQ(cls({put(0, a, 10, 20), get(1, a, 30, 40)}).cls, HistoryClass::linearizable);
+  // get_nowait raising Empty after the put returned: CPython's racy get allows it.
+  const Classification weak = cls({put(0, a, 10, 20), get_empty(1, 30, 40), get(1, a, 50, 60)});
+  EXPECT_EQ(weak.cls, HistoryClass::cpython_weak) << weak.message;
+  // p0's item went in first in real time, one consumer got p1's first: only real time is
+  // broken (the order put b, put a, get b, get a keeps every process's own order).
+  const Classification sc = cls({put(0, a, 10, 20), put(1, b, 30, 40), get(2, b, 50, 60), get(2, a, 70, 80)});
+  EXPECT_EQ(sc.cls, HistoryClass::sequential_only) << sc.message;
+  // One item got twice: no interleaving explains it.
+  const Classification bad = cls({put(0, a, 10, 20), get(1, a, 30, 40), get(2, a, 50, 60)});
+  EXPECT_EQ(bad.cls, HistoryClass::illegal) << bad.message;
+  // Program order counts: a process getting the item it puts only afterwards.
+  EXPECT_EQ(cls({get(0, a, 10, 20), put(0, a, 30, 40)}).cls, HistoryClass::illegal);
+  EXPECT_EQ(classify(History{}, {}).cls, HistoryClass::unknown);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The fixtures: the search against the rule-based checkers
 
@@ -355,6 +379,20 @@ TEST(Linearizability, RandomLegalHistoriesAreOkAndThroughput) {
   std::cout << fmt::format("linearizability search: {} random legal histories of 10-30 ops ({} ops) in {:.3f} s: "
                            "{:.0f} histories/s\n",
                            kHistories, ops, secs, kHistories / secs);
+}
+
+// Every linearizable history is sequentially consistent: the program-order search accepts every
+// random legal history (and it is a different search, so this checks it against the other).
+TEST(Linearizability, RandomLegalHistoriesAreSequentiallyConsistent) {
+  std::mt19937_64 rng(29);
+  std::uniform_int_distribution<std::size_t> len(6, 20);
+  LinearizabilityOptions sc;
+  sc.real_time = false;
+  for (int i = 0; i < 300; ++i) {
+    const History h = random_legal(rng, len(rng), 0);
+    const Verdict v = check_linearizable(h, sc);
+    ASSERT_TRUE(v.is_ok()) << v.message << "\n" << to_jsonl(h);
+  }
 }
 
 }  // namespace

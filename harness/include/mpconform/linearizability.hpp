@@ -30,6 +30,7 @@
 // `max_states`; meant for histories of tens of operations (tests, differential testing).
 #include <cstdint>
 #include <string_view>
+#include <string>
 #include <vector>
 
 #include "mpconform/history.hpp"
@@ -93,6 +94,9 @@ struct LinearizabilityOptions {
   // pipe: processes holding a copy of the write end from the start, besides those that send or
   // close on the object (as PipeCheckOptions::writers). Ignored for the other kinds.
   std::vector<std::uint32_t> writers;
+  // Off: sequential consistency instead: an order that keeps each process's own order (its ops
+  // by invoke time) but ignores real time across processes. Queue kinds, lock and rlock.
+  bool real_time = true;
   // Search budget: memoised (state, linearized set) pairs. Past it the answer is Unknown.
   std::uint64_t max_states = 1'000'000;
 };
@@ -124,5 +128,30 @@ struct LinearizabilityOptions {
 Verdict check_linearizable(const History& history, const LinearizabilityOptions& options = {});
 
 std::string_view to_string(LinearizableKind kind) noexcept;
+
+/// Where a history that a checker rejected stands, strongest claim first.
+enum class HistoryClass : std::uint8_t {
+  linearizable,     // some real-time order is accepted by the exact models: the checker's
+                    // objection is one linearizability cannot see (a timing tolerance)
+  cpython_weak,     // not linearizable, but accepted once CPython's racy outcomes are admitted
+                    // (spec::QueueRaces): CPython itself may do this
+  sequential_only,  // not even that, but sequentially consistent: each process's own order
+                    // is kept and some interleaving is accepted; only real time is broken
+  illegal,          // no interleaving of the processes' own orders is accepted at all
+  unknown,          // a search ran out of budget, or the object's kind is not searched
+};
+std::string_view to_string(HistoryClass c) noexcept;  // "linearizable", "cpython-weak", ...
+
+struct Classification {
+  HistoryClass cls = HistoryClass::unknown;
+  std::string message;  // per object: which searches said what
+};
+
+/// Classifies `history` over its objects (one LinearizabilityOptions each; the weakest object
+/// decides, illegal before sequential_only before cpython_weak before linearizable). For each
+/// object: exact search (races off); if illegal, with CPython's races (queue kinds); if still
+/// illegal, sequential consistency with the races (queue kinds) or exact. `cpython_races` and
+/// `real_time` of the options are ignored (set by the classification); the budget is theirs.
+Classification classify(const History& history, const std::vector<LinearizabilityOptions>& objects);
 
 }  // namespace mpconform

@@ -428,3 +428,79 @@ class Search {
 
 }  // namespace mpconform::detail
 
+
+namespace mpconform::detail {
+
+// Sequential consistency: is there a total order that keeps each process's own order (invoke
+// order within the process) but ignores real time across processes, accepted by the model?
+// A depth-first search over (per-process positions, state) with the same memo and budget.
+// Used to classify a history that is not linearizable (linearizability.hpp, classify()).
+template <class A>
+class SequentialSearch {
+ public:
+  using State = typename A::State;
+
+  SequentialSearch(const History& h, const LinearizabilityOptions& o, State initial)
+      : h_(h), o_(o), initial_(std::move(initial)) {}
+
+  Verdict run() {
+    if (std::optional<Verdict> bad = read_entries<A>(h_, o_, entries_)) return *bad;
+    std::vector<std::uint32_t> processes;
+    for (const Entry<A>& e : entries_) processes.push_back(h_.ops[e.index].process);
+    std::sort(processes.begin(), processes.end());
+    processes.erase(std::unique(processes.begin(), processes.end()), processes.end());
+    lanes_.resize(processes.size());
+    for (std::size_t k = 0; k < entries_.size(); ++k) {
+      const auto p = std::lower_bound(processes.begin(), processes.end(), h_.ops[entries_[k].index].process);
+      lanes_[static_cast<std::size_t>(p - processes.begin())].push_back(k);
+    }
+    for (auto& lane : lanes_)
+      std::stable_sort(lane.begin(), lane.end(), [this](std::size_t a, std::size_t b) {
+        return h_.ops[entries_[a].index].invoke_ns < h_.ops[entries_[b].index].invoke_ns;
+      });
+    std::vector<std::size_t> pos(lanes_.size(), 0);
+    std::uint64_t states = 0;
+    Fingerprints seen;
+    std::vector<std::uint64_t> key;
+    std::vector<State> alts;
+    // Iterative DFS: each frame is (positions, state); children are generated on the spot.
+    struct Frame {
+      std::vector<std::size_t> pos;
+      State state;
+    };
+    std::vector<Frame> stack{Frame{pos, initial_}};
+    while (!stack.empty()) {
+      Frame f = std::move(stack.back());
+      stack.pop_back();
+      bool done = true;
+      for (std::size_t l = 0; l < lanes_.size(); ++l) {
+        if (f.pos[l] == lanes_[l].size()) continue;
+        done = false;
+        alternatives<A>(f.state, entries_[lanes_[l][f.pos[l]]], alts);
+        for (State& s : alts) {
+          Frame child{f.pos, std::move(s)};
+          ++child.pos[l];
+          key.assign(child.pos.begin(), child.pos.end());
+          A::encode(child.state, key);
+          if (!seen.insert(key)) continue;
+          if (++states > o_.max_states)
+            return Verdict::unknown("", fmt::format("sequential-consistency search over its budget of {} states",
+                                                    o_.max_states));
+          stack.push_back(std::move(child));
+        }
+      }
+      if (done && (!o_.drained || A::leftover(f.state).empty()))
+        return Verdict::ok(fmt::format("sequentially consistent: {} ops, {} states searched", entries_.size(), states));
+    }
+    return Verdict::illegal("", {}, fmt::format("not sequentially consistent ({} states searched)", states));
+  }
+
+ private:
+  const History& h_;
+  const LinearizabilityOptions& o_;
+  State initial_;
+  std::vector<Entry<A>> entries_;
+  std::vector<std::vector<std::size_t>> lanes_;  // per process: its entries in invoke order
+};
+
+}  // namespace mpconform::detail

@@ -645,6 +645,10 @@ int main(int argc, char** argv) {
     suite.seconds = now_s() - t0;
     print_suite_footer(std::cout, suite);
     suite.add_timelines();
+    for (const auto& [property, t] : suite.timelines)
+      if (t.classification)
+        std::cout << "class of " << property << "'s failure: " << to_string(t.classification->cls) << " ("
+                  << t.classification->message << ")\n";
     if (!history_dir.empty())
       for (const auto& [property, t] : suite.timelines) {
         const std::string path = fmt::format("{}/{}-seed{}.jsonl", history_dir, property, t.scenario->seed);

@@ -15,6 +15,10 @@
 namespace mpconform::cli {
 namespace {
 
+// The searches' budget when classifying a failure (states per search, three searches per
+// object): a shrunk history takes a few; an unshrunk one of thousands of ops may say unknown.
+constexpr std::uint64_t kClassifyBudget = 200'000;
+
 struct Catalogue {
   std::vector<nlohmann::json> clauses;
   std::map<std::string, std::size_t, std::less<>> by_id;
@@ -97,6 +101,9 @@ Timeline timeline_of(const FailureReport& f, std::string_view property, const st
   if (r.verdict == ScenarioVerdict::fail) {
     const auto check = property_named(property).checker(s.params, r.profile);
     t.prefix = longest_accepted_prefix(t.history, check);
+    std::vector<LinearizabilityOptions> objects = property_named(property).models(s.params, t.history);
+    for (LinearizabilityOptions& o : objects) o.max_states = kClassifyBudget;
+    if (!objects.empty()) t.classification = classify(t.history, objects);
   }
   return t;
 }
@@ -120,6 +127,8 @@ nlohmann::json to_json(const Timeline& t) {
                    {"ops", ops},
                    {"replay", t.replay}};
   if (t.prefix) j["accepted_prefix"] = {{"until_ns", t.prefix->until_ns}, {"ops", t.prefix->ops}};
+  if (t.classification)
+    j["class"] = {{"class", to_string(t.classification->cls)}, {"message", t.classification->message}};
   return j;
 }
 

@@ -12,6 +12,7 @@
 
 #include "mpconform/fuzz.hpp"
 #include "mpconform/history.hpp"
+#include "mpconform/linearizability.hpp"
 #include "mpconform/prefix.hpp"
 
 namespace mpconform::cli {
@@ -23,6 +24,10 @@ struct Timeline {
   std::string message;
   std::vector<std::size_t> window;  // indices into history.ops
   std::optional<AcceptedPrefix> prefix;
+  // Where the failing history stands (classify() over the property's models): linearizable,
+  // cpython-weak, sequentially consistent only, illegal; none when not a checker's failure or
+  // the property has no searched objects.
+  std::optional<Classification> classification;
   History history;
   std::vector<std::pair<std::uint32_t, std::string>> roles;  // process index, role
   std::string replay;
@@ -36,11 +41,12 @@ struct Timeline {
 
 /// The timeline of a property's first failure: the shrunk scenario's run where shrinking kept
 /// one (it is smaller), else the failing run; the accepted prefix by the property's checker
-/// when the verdict is the checker's (fail).
+/// and the classification by its models when the verdict is the checker's (fail).
 Timeline timeline_of(const FailureReport& failure, std::string_view property, const std::string& backend);
 
 /// {"title", "verdict", "clause", "clause_text", "message", "window", "accepted_prefix",
-///  "processes", "ops" (each with "text"), "replay"}: design of the page, section "Timeline".
+///  "class" ({"class", "message"}, when classified), "processes", "ops" (each with "text"),
+///  "replay"}: design of the page, section "Timeline".
 nlohmann::json to_json(const Timeline& t);
 
 /// The clause catalogue entry {"id", "concept", "api", "kind", "behaviour"}; null if unknown.

@@ -212,10 +212,12 @@ struct PipeAdapter {
 }  // namespace
 
 Verdict search_lock(const History& h, const LinearizabilityOptions& o) {
+  if (!o.real_time) return SequentialSearch<LockAdapter>(h, o, spec::LockState::make()).run();
   return Search<LockAdapter>(h, o, spec::LockState::make()).run();
 }
 
 Verdict search_rlock(const History& h, const LinearizabilityOptions& o) {
+  if (!o.real_time) return SequentialSearch<RLockAdapter>(h, o, spec::RLockState::make()).run();
   return Search<RLockAdapter>(h, o, spec::RLockState::make()).run();
 }
 

@@ -91,6 +91,15 @@ def test_timeline_highlights_the_checkers_window(runs, tmp_path):
     assert failure["replay"] == dom.find("code", cls="replay-cmd").text()
 
 
+def test_a_failure_is_classified(runs):
+    """The JSON report says where the mutant's failing history stands (classify() over the
+    queue model): a reordering consumer breaks every interleaving, so it is illegal."""
+    report = json.loads((runs / "reports" / "mutant.json").read_text())
+    cls = report["properties"][0]["first_failure"]["timeline"]["class"]
+    assert cls["class"] == "illegal", cls
+    assert "object 0 (queue)" in cls["message"]
+
+
 def test_report_over_real_runs(runs, tmp_path):
     page = tmp_path / "dashboard.html"
     r = mpconform("report", runs / "reports", "-o", page)

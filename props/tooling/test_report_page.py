@@ -326,7 +326,7 @@ def span(rect):
 def test_timelines_lanes_ops_window_and_prefix(dom, sample):
     rendered_ok(dom)
     assert len(dom.find_all("svg", cls="timeline")) == len(sample["timelines"])
-    checked_prefix = checked_info = checked_window = False
+    checked_prefix = checked_info = checked_window = checked_class = False
     for i, tl in enumerate(sample["timelines"]):
         box = dom.find("details", id="timeline-%d" % i)
         svg = box.find("svg", cls="timeline")
@@ -392,10 +392,13 @@ def test_timelines_lanes_ops_window_and_prefix(dom, sample):
             assert tl["message"] in box.find("dd", cls="tl-message").text()
         else:
             assert line is None
+        if "class" in tl:
+            checked_class = True
+            assert tl["class"]["class"] in box.find("dd", cls="tl-class").text()
         assert box.find("code", cls="replay-cmd").text() == tl["replay"]
         assert box.find("button", cls="copy") is not None
         assert tl["clause"] in box.find("dd", cls="tl-clause").text()
-    assert checked_prefix and checked_info and checked_window
+    assert checked_prefix and checked_info and checked_window and checked_class
 
 
 def test_timeline_real_time_axis(page, sample):

@@ -95,7 +95,8 @@ struct LinearizabilityOptions {
   // close on the object (as PipeCheckOptions::writers). Ignored for the other kinds.
   std::vector<std::uint32_t> writers;
   // Off: sequential consistency instead: an order that keeps each process's own order (its ops
-  // by invoke time) but ignores real time across processes. Queue kinds, lock and rlock.
+  // by invoke time) but ignores real time across processes. Queue kinds, lock and rlock (a
+  // pipe answers Unknown).
   bool real_time = true;
   // Search budget: memoised (state, linearized set) pairs. Past it the answer is Unknown.
   std::uint64_t max_states = 1'000'000;

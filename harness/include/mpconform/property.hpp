@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "mpconform/history.hpp"
+#include "mpconform/linearizability.hpp"
 #include "mpconform/plan.hpp"
 #include "mpconform/scenario.hpp"
 #include "mpconform/verdict.hpp"
@@ -53,6 +54,11 @@ class Property {
   /// scenario. The function refers to this property (registered properties live forever).
   [[nodiscard]] virtual std::function<Verdict(const History&)> checker(const nlohmann::json& params,
                                                                        Profile profile) const = 0;
+  /// The objects of a history of this scenario that the exact search judges, with their models
+  /// (kind, maxsize, drained, writers): what classify() reads to say where a failure stands.
+  /// Empty for a property without such objects.
+  [[nodiscard]] virtual std::vector<LinearizabilityOptions> models(const nlohmann::json& params,
+                                                                   const History& history) const = 0;
 };
 
 /// Every registered property, in the order of properties/list.hpp.

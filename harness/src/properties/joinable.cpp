@@ -135,6 +135,13 @@ class JoinableProperty final : public TypedProperty<JoinableScenario> {
     q.cpython_racy_get = q.cpython_racy_empty = profile == Profile::cpython;
     return first_failure({check_joinable(h, {}), check_queue(h, q)});
   }
+
+  std::vector<LinearizabilityOptions> models_of(const JoinableScenario& s, const History& /*h*/) const override {
+    LinearizabilityOptions o;
+    o.kind = LinearizableKind::joinable_queue;
+    o.maxsize = s.maxsize;
+    return {o};
+  }
 };
 
 }  // namespace

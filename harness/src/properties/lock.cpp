@@ -116,6 +116,12 @@ class LockProperty final : public TypedProperty<LockScenario> {
     o.reentrant = s.type == "rlock";
     return check_lock(h, o);
   }
+
+  std::vector<LinearizabilityOptions> models_of(const LockScenario& s, const History& /*h*/) const override {
+    LinearizabilityOptions o;
+    o.kind = s.type == "rlock" ? LinearizableKind::rlock : LinearizableKind::lock;
+    return {o};
+  }
 };
 
 }  // namespace

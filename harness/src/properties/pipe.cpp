@@ -182,6 +182,17 @@ class PipeProperty final : public TypedProperty<PipeScenario> {
     d1.writers = {1};
     return first_failure({check_pipe(h, d0), check_pipe(h, d1)});
   }
+
+  // Simplex only: a duplex pipe's two directions share their ends (closing one closes both),
+  // which one direction's model does not say.
+  std::vector<LinearizabilityOptions> models_of(const PipeScenario& s, const History& h) const override {
+    if (s.duplex) return {};
+    LinearizabilityOptions o;
+    o.kind = LinearizableKind::pipe;
+    for (std::uint32_t w = 0; w < s.writers.size(); ++w) o.writers.push_back(w);
+    o.drained = ended_with(h, static_cast<std::uint32_t>(s.writers.size()), OpKind::recv, ErrorKind::EOFError);
+    return {o};
+  }
 };
 
 }  // namespace

@@ -128,10 +128,24 @@ class QueueProperty final : public TypedProperty<QueueScenario> {
     QueueCheckOptions o;
     o.maxsize = s.maxsize;
     o.simple_queue = s.type == "simple_queue";
-    o.drained = ended_with(h, static_cast<std::uint32_t>(s.producers.size() + s.consumers.size()),
-                           OpKind::get, ErrorKind::Empty);
+    o.drained = drained(s, h);
     o.cpython_racy_get = o.cpython_racy_empty = profile == Profile::cpython;
     return check_queue(h, o);
+  }
+
+  std::vector<LinearizabilityOptions> models_of(const QueueScenario& s, const History& h) const override {
+    LinearizabilityOptions o;
+    o.kind = s.type == "simple_queue" ? LinearizableKind::simple_queue : LinearizableKind::queue;
+    o.maxsize = s.maxsize;
+    o.drained = drained(s, h);
+    return {o};
+  }
+
+ private:
+  // The drainer's last get raised Empty: the queue ended empty.
+  static bool drained(const QueueScenario& s, const History& h) {
+    return ended_with(h, static_cast<std::uint32_t>(s.producers.size() + s.consumers.size()), OpKind::get,
+                      ErrorKind::Empty);
   }
 };
 

@@ -268,6 +268,10 @@ class TypedProperty : public Property {
                                                                Profile p) const final {
     return [this, s = parse(params), p](const History& h) { return judge(s, h, p); };
   }
+  [[nodiscard]] std::vector<LinearizabilityOptions> models(const nlohmann::json& params,
+                                                           const History& h) const final {
+    return models_of(parse(params), h);
+  }
 
  protected:
   /// A random scenario within the limits.
@@ -281,6 +285,8 @@ class TypedProperty : public Property {
   virtual Plan make_plan(const S& s) const = 0;
   /// The property's checks on a history of the plan.
   virtual Verdict judge(const S& s, const History& h, Profile p) const = 0;
+  /// The searched objects of a history of the plan (Property::models); none by default.
+  virtual std::vector<LinearizabilityOptions> models_of(const S& /*s*/, const History& /*h*/) const { return {}; }
 
   static S parse(const nlohmann::json& params) {
     if (!params.is_object()) bad("", "must be a JSON object");

@@ -126,6 +126,54 @@ std::vector<std::size_t> present_counts(const History& h, const Channel& ch,
   return out;
 }
 
+// Rule 6b: a put with a positive timeout that raised queue.Full while the queue certainly had
+// a free slot for longer than the `notice` tier of its wait. At most U(t) items can be in the
+// queue at t: puts (ok or info) invoked by t, minus items whose get returned before t; the
+// put waited during [invoke, min(return, invoke + timeout)].
+std::optional<Verdict> full_while_room(const History& h, const Channel& ch, const QueueCheckOptions& o) {
+  std::vector<std::int64_t> in, out;  // put invokes; got items' get returns
+  for (const ChannelItem& it : ch.items) {
+    in.push_back(h.ops[it.put].invoke_ns);
+    if (it.get != npos) out.push_back(h.ops[it.get].return_ns);
+  }
+  const detail::TimeCount puts(in), gone(out);
+  std::vector<std::int64_t> changes = in;  // where U changes: a put's invoke, just after a get's return
+  for (std::int64_t r : out) changes.push_back(r + 1);
+  std::sort(changes.begin(), changes.end());
+  const std::int64_t notice = nanoseconds(o.notice);
+  const auto upper = [&](std::int64_t t) {
+    return static_cast<std::int64_t>(puts.not_after(t)) - static_cast<std::int64_t>(gone.less(t));
+  };
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& p = h.ops[i];
+    if (p.object != o.object || p.kind != OpKind::put || !p.failed() || p.error != ErrorKind::Full ||
+        p.timeout_ns <= 0)
+      continue;
+    const std::int64_t end = std::min(p.return_ns, p.invoke_ns + p.timeout_ns);
+    if (end - p.invoke_ns <= notice) continue;
+    // U is constant between change points: walk the pieces of [invoke, end] and measure each
+    // run with a free slot.
+    std::int64_t run_from = -1;
+    for (std::int64_t t = p.invoke_ns;;) {
+      const auto piece_end = std::upper_bound(changes.begin(), changes.end(), t);
+      const std::int64_t next = piece_end == changes.end() ? end : std::min(end, *piece_end);
+      const bool room = upper(t) < o.maxsize;
+      if (room && run_from < 0) run_from = t;
+      if (!room) run_from = -1;
+      if (run_from >= 0 && next - run_from > notice)
+        return Verdict::illegal(
+            "Q-FULL-3", {i},
+            fmt::format("{} (timeout {}) raised queue.Full although at most {} of {} slots could be used for "
+                        "longer than tier {} ({}) of its wait, from {}",
+                        short_name(h, i), detail::seconds_str(p.timeout_ns), upper(t), o.maxsize, o.notice.name,
+                        detail::seconds_str(notice), detail::seconds_str(run_from)));
+      if (next >= end) break;
+      t = next;
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<std::size_t> with(std::vector<std::size_t> v, std::size_t i) {
   v.push_back(i);
   return v;
@@ -220,6 +268,10 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
                       detail::seconds_str(to - from), o.notice.name, detail::seconds_str(notice)));
     }
   }
+
+  // Rule 6b: a timed put notices a slot that frees while it waits.
+  if (o.maxsize > 0)
+    if (auto v = full_while_room(h, ch, o)) return *v;
 
   // Rule 7: never more than maxsize items.
   const bool bounded = o.maxsize > 0;

@@ -21,7 +21,7 @@ constexpr std::array<std::string_view, 8> kNames{"queue", "lock", "tickets", "jo
 // rules; a test checks that every one is produced by a fixture and nothing else is).
 constexpr std::string_view kQueue[] = {"Q-ORDER-2", "SQ-10",    "Q-FULL-7", "Q-GET-1",  "Q-SIZE-9",
                                        "Q-EMPTY-3", "Q-SIZE-2", "Q-MAX-3",  "Q-MAX-1",  "Q-SIZE-3",
-                                       "Q-SIZE-7",  "Q-SIZE-6", "Q-PUT-1"};
+                                       "Q-SIZE-7",  "Q-SIZE-6", "Q-PUT-1", "Q-FULL-3"};
 constexpr std::string_view kLock[] = {"L-ACQ-1",  "L-ACQ-2",  "L-ACQ-3",  "L-ACQ-6",  "L-ACQ-9",
                                       "L-REL-3",  "RL-ACQ-1", "RL-ACQ-2", "RL-ACQ-3", "RL-REL-1"};
 constexpr std::string_view kTickets[] = {"L-EXCL-1"};

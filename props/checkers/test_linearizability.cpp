@@ -258,6 +258,8 @@ const std::map<std::string, std::string>& expected_disagreements() {
        "threads let different producers' items overtake (check_queue's rule 9 is off with races)"},
       {"queue-budget-unknown", "the rule checker's size rule has a work budget of 0; the search decides"},
       {"queue-duplicate-puts-unknown", "the rule checker needs unique values; the search compares values and decides"},
+      {"queue-timed-full-missed-bad",
+       "Q-FULL-3 is a timing tolerance too (a free slot for longer than a tier during a timed put's wait)"},
       {"queue-timed-empty-missed-bad",
        "Q-EMPTY-3 is a timing tolerance (an item present longer than a tier during a timed wait); "
        "linearizability has no durations: the get may take effect before the item arrived"},

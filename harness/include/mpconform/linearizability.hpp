@@ -117,7 +117,7 @@ struct LinearizabilityOptions {
 ///    `clause` is a hint from the op at which that attempt got stuck: get/put Q-ORDER-2 (SQ-10
 ///    for a SimpleQueue), put raising Full Q-PUT-1 (Q-MAX-1 when unbounded), get raising Empty
 ///    Q-SIZE-9 (Q-GET-1 with no timeout), qsize Q-SIZE-2 (Q-MAX-3 above maxsize), empty()
-///    Q-SIZE-7 (True) / Q-SIZE-6 (False) (SQ-8 for a SimpleQueue), full() Q-SIZE-3 (Q-MAX-1
+///    Q-SIZE-7 (True) / Q-SIZE-6 (False), full() Q-SIZE-3 (Q-MAX-1
 ///    for True when unbounded), task_done JQ-2 (ok) / JQ-11 (ValueError), join JQ-9; drained:
 ///    Q-ORDER-2. Lock: acquire L-ACQ-9 / L-ACQ-2 (block=False or timeout 0) / L-ACQ-6 (timed),
 ///    a False acquire L-ACQ-1, release L-REL-1 (ok) / L-REL-3 (fail); RLock: acquire RL-ACQ-2,

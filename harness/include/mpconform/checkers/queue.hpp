@@ -33,6 +33,12 @@
 //     The tier is the rule's one assumption: a waiting get that a put wakes takes the item
 //     within it (more than `instant` of scheduling delay inside one call would be needed to
 //     break it);
+//  6b. a timed put notices a slot that frees while it waits (bounded queues): a put with a
+//     positive timeout that raised queue.Full is illegal when at most maxsize - 1 items can have
+//     been in the queue (puts invoked by then, minus items whose get returned before) for
+//     longer than the `notice` tier during [invoke, min(return, invoke + timeout)]. Q-FULL-3:
+//     Full is the outcome of a queue that stayed full through the wait. Not skipped with the
+//     racy flags (CPython's put waits on a semaphore, which is exact);
 //  7. never more than maxsize items (bounded queues), Q-MAX-3: a put that succeeded while
 //     maxsize items were definitely in the queue during its whole call (put returned before it
 //     was invoked, not taken before it returned) is illegal; so is an instant at which more than

@@ -46,12 +46,12 @@ enum class Seen : std::uint8_t {
 struct Expected {
   Seen seen = Seen::unknown;
   spec::Value value;       // Seen::returned
-  std::string error_type;  // Seen::raised
+  std::string_view error_type;  // Seen::raised (a literal of python_type)
 };
 
 // The Python class of a recorded error, as the models spell it; empty when no model raises it
 // (the op then constrains nothing).
-inline std::string python_type(ErrorKind e) {
+inline std::string_view python_type(ErrorKind e) {
   switch (e) {
     case ErrorKind::Empty: return "queue.Empty";
     case ErrorKind::Full: return "queue.Full";
@@ -94,6 +94,12 @@ inline spec::Value item_of(std::uint64_t tag) { return spec::Value::integer(stat
 // prune a branch, i.e. turn an ok into illegal, never the reverse.
 class Fingerprints {
  public:
+  /// Room for about `n` keys without growing (growing copies the table).
+  void reserve(std::size_t n) {
+    std::size_t slots = 1024;
+    while (slots < 2 * n) slots *= 2;
+    if (slots > slots_.size()) rehash(slots);
+  }
   /// True when `key` was not seen before (and records it).
   bool insert(const std::vector<std::uint64_t>& key) {
     std::uint64_t a = 0x243f6a8885a308d3ull, b = 0x13198a2e03707344ull;
@@ -123,9 +129,10 @@ class Fingerprints {
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
     return z ^ (z >> 31);
   }
-  void grow() {
+  void grow() { rehash(slots_.empty() ? 1024 : 2 * slots_.size()); }
+  void rehash(std::size_t slots) {
     std::vector<Slot> old = std::move(slots_);
-    slots_.assign(old.empty() ? 1024 : 2 * old.size(), Slot{});
+    slots_.assign(slots, Slot{});
     const std::size_t mask = slots_.size() - 1;
     for (const Slot& s : old)
       if (s.b != 0) {
@@ -316,6 +323,7 @@ class Search {
   Verdict search() {
     placed_.assign((entries_.size() + 63) / 64, 0);
     Fingerprints seen;
+    seen.reserve(entries_.size());  // a legal history needs about one state per op
     std::vector<Frame> stack;
     State state = initial_;
     std::vector<State> alts;

@@ -158,7 +158,10 @@ struct NativeQueueAdapter : QueueCommon {
       if (n & 1) r *= b;
     return r;
   }
-  using Call = Op;
+  using Call = const Op*;  // the op itself (the history outlives the search)
+
+  // What the op must do; the result is read from the op itself (no spec::Value per op).
+  static detail::Expected expected(const Op& op) { return detail::expected_from(op, spec::Value::none()); }
 
   static State make(const LinearizabilityOptions& o) {
     path.clear();
@@ -172,7 +175,7 @@ struct NativeQueueAdapter : QueueCommon {
     const bool joinable = o.kind == LinearizableKind::joinable_queue;
     if ((op.kind == OpKind::qsize || op.kind == OpKind::full) && simple) return std::nullopt;
     if ((op.kind == OpKind::task_done || op.kind == OpKind::join) && !joinable) return std::nullopt;
-    return op;
+    return &op;
   }
   static void encode(const State& s, std::vector<std::uint64_t>& key) {
     key.insert(key.end(), {static_cast<std::uint64_t>(s.unfinished), static_cast<std::uint64_t>(s.size()), s.h1, s.h2});
@@ -186,7 +189,8 @@ struct NativeQueueAdapter : QueueCommon {
   // What the call may do in `s`, as the models say (see spec/models/.../queue.hpp,
   // for a SimpleQueue too, as QueueAdapter reads it).
   enum class Does : std::uint8_t { returns, raises, blocks };
-  static void alternatives(const State& s, const Op& op, const detail::Expected& ex, std::vector<State>& out) {
+  static void alternatives(const State& s, const Op* call, const detail::Expected& ex, std::vector<State>& out) {
+    const Op& op = *call;
     const std::int64_t size = s.size();
     const bool waits = op.timeout_ns == kNoTimeout;
     Does does = Does::returns;

@@ -121,7 +121,33 @@ std::optional<Verdict> check_info_takes(const History& h, const PipeCheckOptions
 
 }  // namespace
 
-Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
+// A send that never returned (its process was killed in it) took effect, if at all, before its
+// process died, which an ok gone op saw by its return: the send is bounded by that return.
+// Returns the history with those sends' returns set so, or nullopt when there is none.
+std::optional<History> bound_killed_sends(const History& h, std::uint32_t object) {
+  std::map<std::uint32_t, std::int64_t> dead_by;  // process -> the earliest return of a gone op for it
+  for (const Op& op : h.ops) {
+    if (op.kind != OpKind::gone || !op.ok() || op.return_ns == kNever ||
+        op.value > std::numeric_limits<std::uint32_t>::max())
+      continue;
+    auto [it, fresh] = dead_by.emplace(static_cast<std::uint32_t>(op.value), op.return_ns);
+    if (!fresh) it->second = std::min(it->second, op.return_ns);
+  }
+  std::optional<History> out;
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& op = h.ops[i];
+    if (op.object != object || op.kind != OpKind::send || op.return_ns != kNever) continue;
+    const auto it = dead_by.find(op.process);
+    if (it == dead_by.end() || it->second < op.invoke_ns) continue;  // (not well formed: left alone)
+    if (!out) out = h;
+    out->ops[i].return_ns = it->second;
+  }
+  return out;
+}
+
+Verdict check_pipe(const History& history, const PipeCheckOptions& o) {
+  const std::optional<History> bounded = bound_killed_sends(history, o.object);
+  const History& h = bounded ? *bounded : history;
   if (h.dropped != 0) return detail::incomplete(h, "C-SEND-12");
   const detail::ChannelClauses clauses{"C-SEND-12", "C-SEND-12", ""};
   Channel ch;

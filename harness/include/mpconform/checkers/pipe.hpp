@@ -4,6 +4,9 @@
 // Reads send/recv ops on one direction (Op::object: the messages written to one end), and the
 // close ops on that object (a process closing its copy of the write end), plus exit ops and
 // gone ops (a process's exit closes its copies). Message values must be unique (make_tag).
+// A send that never returned (its process was killed in it) took effect, if at all, before
+// its process died: when an ok gone op observed that death, the rules read the send as
+// returning at the gone op's return (so a later send is behind it, rule 2).
 // Rules:
 //  1. nothing invented, nothing duplicated (C-SEND-12);
 //  2. FIFO in real time (C-SEND-12): send is synchronous, so when send(a) returned before

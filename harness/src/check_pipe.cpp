@@ -23,10 +23,11 @@ namespace {
 // could have taken it: r invoked by that deadline; a sent by r's return (send(a).invoke <=
 // r.return); and r not taking a ahead of a message that is ahead of a (FIFO): no message
 // ahead of a (its send returned before a's was invoked) was received by a recv invoked after
-// r returned. A maximum matching (augmenting paths) decides; above kMaxEdges candidate pairs
-// the rule is skipped (the counting rules still hold).
+// r returned. A maximum matching (augmenting paths, at most needs x info recvs x the smaller
+// of the two steps) decides; above kMaxWork steps the rule is skipped (the counting rules
+// still hold).
 std::optional<Verdict> check_info_takes(const History& h, const PipeCheckOptions& o, const Channel& ch) {
-  constexpr std::size_t kMaxEdges = 1'000'000;
+  constexpr std::size_t kMaxWork = 100'000'000;
   if (ch.info_takes.empty()) return std::nullopt;
   constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
   // Received messages by send invoke (suffix: the earliest recv return) and by send return
@@ -74,7 +75,8 @@ std::optional<Verdict> check_info_takes(const History& h, const PipeCheckOptions
                      std::max(send.invoke_ns, latest[static_cast<std::size_t>(before - by_return.begin())])});
   }
   if (needs.empty()) return std::nullopt;
-  if (needs.size() * ch.info_takes.size() > kMaxEdges) return std::nullopt;
+  const std::size_t pairs = needs.size() * ch.info_takes.size();
+  if (pairs > kMaxWork || pairs * std::min(needs.size(), ch.info_takes.size()) > kMaxWork) return std::nullopt;
   std::vector<std::vector<std::size_t>> can(needs.size());  // need -> info_takes indices
   for (std::size_t n = 0; n < needs.size(); ++n)
     for (std::size_t t = 0; t < ch.info_takes.size(); ++t) {

@@ -42,7 +42,8 @@
 //     an info recv of its own that could have taken it: invoked by that deadline, returning
 //     no earlier than the send was invoked, and no earlier than the invoke of any recv that
 //     got a message ahead of it (FIFO: it would have taken it out of order).
-//     Decided by a maximum matching; skipped above a million candidate pairs.
+//     Decided by a maximum matching; skipped when (messages x info recvs x the smaller of the
+//     two) exceeds 1e8.
 // Not judged: polls (the exact search, mpconform/linearizability.hpp, reads them), and the
 // order in which several info recvs took the messages they may have taken.
 #include <cstdint>

@@ -2,6 +2,8 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
+#include <set>
 
 #include "checker_support.hpp"
 #include "mpconform/checkers/lock.hpp"
@@ -21,6 +23,10 @@ struct Section {
   std::int64_t maybe_to = kNever;
   bool definite = true;  // false: only possibly held (info acquire)
   bool forever = false;  // an info acquire, its process's last op: held for good if it took effect
+  // An info release, its certain process's last op: the section ended by the release's return
+  // if it took effect, else it is held for good.
+  bool may_stay = false;
+  std::int64_t ended_by = kNever;
 };
 
 // The latest maybe_to among sections, by process, over a prefix of the sections (sorted by
@@ -85,6 +91,9 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
     if (op.object == o.object && (op.kind == OpKind::acquire || op.kind == OpKind::release))
       per_process[op.process].push_back(i);
   }
+  for (auto& [process, ops] : per_process)
+    std::stable_sort(ops.begin(), ops.end(),
+                     [&](std::size_t a, std::size_t b) { return h.ops[a].invoke_ns < h.ops[b].invoke_ns; });
 
   std::vector<Section> sections;
   std::vector<std::size_t> failed_acquires;
@@ -93,108 +102,159 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
   std::size_t reacquire_first = npos;
   std::size_t reacquire_second = npos;
 
-  for (auto& [process, ops] : per_process) {
-    std::stable_sort(ops.begin(), ops.end(),
-                     [&](std::size_t a, std::size_t b) { return h.ops[a].invoke_ns < h.ops[b].invoke_ns; });
-    int depth = 0;           // held depth as p sees it (RLock count; 0/1 for Lock)
-    bool uncertain = false;  // an info op made p's state unknown
-    Section current;
-    std::size_t last_zero_release = npos;
-    bool certain_at_open = true;  // p's state was certain when `current` opened
-    for (std::size_t i : ops) {
-      const Op& op = h.ops[i];
-      if (op.kind == OpKind::acquire) {
-        if (op.ok()) {
-          if (depth > 0 && !o.reentrant) {
-            if (reacquire_first == npos && !uncertain) {
-              reacquire_first = current.acquire;
-              reacquire_second = i;
+  // Builds the sections from each process's ops, leaving out `voided` (info acquires proved
+  // to have had no effect). Returns a verdict when a process's own ops are illegal.
+  const auto build = [&](const std::set<std::size_t>& voided) -> std::optional<Verdict> {
+    sections.clear();
+    failed_acquires.clear();
+    failed_releases.clear();
+    cross_release = reacquire_first = reacquire_second = npos;
+
+    for (auto& [process, all_ops] : per_process) {
+      std::vector<std::size_t> ops;
+      for (std::size_t i : all_ops)
+        if (!voided.count(i)) ops.push_back(i);
+      if (ops.empty()) continue;
+      int depth = 0;           // held depth as p sees it (RLock count; 0/1 for Lock)
+      bool uncertain = false;  // an info op made p's state unknown
+      Section current;
+      std::size_t last_zero_release = npos;
+      bool certain_at_open = true;  // p's state was certain when `current` opened
+      for (std::size_t i : ops) {
+        const Op& op = h.ops[i];
+        if (op.kind == OpKind::acquire) {
+          if (op.ok()) {
+            if (depth > 0 && !o.reentrant) {
+              if (reacquire_first == npos && !uncertain) {
+                reacquire_first = current.acquire;
+                reacquire_second = i;
+              }
+              continue;  // pairing broken; reported below (or Unknown with cross releases)
             }
-            continue;  // pairing broken; reported below (or Unknown with cross releases)
+            if (depth == 0) {
+              current = Section{};
+              current.acquire = i;
+              current.held_from = op.return_ns;
+              current.maybe_from = op.invoke_ns;
+              current.definite = !uncertain;
+            }
+            ++depth;
+          } else if (op.failed()) {
+            // acquire() with no timeout waits until it gets the lock: it never returns False.
+            if (op.error == ErrorKind::Timeout && op.timeout_ns == kNoTimeout) {
+              return Verdict::illegal(o.reentrant ? "RL-ACQ-2" : "L-ACQ-9", {i},
+                                      fmt::format("{} returned False although it had no timeout", short_name(h, i)));
+            }
+            if (o.reentrant && depth > 0 && !uncertain) {
+              return Verdict::illegal("RL-ACQ-1", {current.acquire, i},
+                                      fmt::format("{} failed although p{} owned the RLock since {}",
+                                                  short_name(h, i), process, short_name(h, current.acquire)));
+            }
+            failed_acquires.push_back(i);
+          } else {  // info: may hold it from now on
+            // A Lock's holder acquiring again blocks or gets False (L-ACQ-3): no effect, no doubt
+            // (a release by another process in between is a cross release: Unknown below).
+            if (!o.reentrant && depth > 0) continue;
+            if (depth == 0) {
+              current = Section{};
+              current.acquire = i;
+              current.maybe_from = op.invoke_ns;
+              current.definite = false;
+              certain_at_open = !uncertain;
+              depth = 1;
+            }
+            uncertain = true;
           }
-          if (depth == 0) {
-            current = Section{};
-            current.acquire = i;
-            current.held_from = op.return_ns;
-            current.maybe_from = op.invoke_ns;
-            current.definite = !uncertain;
-          }
-          ++depth;
-        } else if (op.failed()) {
-          // acquire() with no timeout waits until it gets the lock: it never returns False.
-          if (op.error == ErrorKind::Timeout && op.timeout_ns == kNoTimeout) {
-            return Verdict::illegal(o.reentrant ? "RL-ACQ-2" : "L-ACQ-9", {i},
-                                    fmt::format("{} returned False although it had no timeout", short_name(h, i)));
-          }
+          continue;
+        }
+        // release
+        if (op.failed()) {
           if (o.reentrant && depth > 0 && !uncertain) {
-            return Verdict::illegal("RL-ACQ-1", {current.acquire, i},
+            return Verdict::illegal("RL-ACQ-3", {current.acquire, i},
                                     fmt::format("{} failed although p{} owned the RLock since {}",
                                                 short_name(h, i), process, short_name(h, current.acquire)));
           }
-          failed_acquires.push_back(i);
-        } else {  // info: may hold it from now on
-          // A Lock's holder acquiring again blocks or gets False (L-ACQ-3): no effect, no doubt
-          // (a release by another process in between is a cross release: Unknown below).
-          if (!o.reentrant && depth > 0) continue;
-          if (depth == 0) {
-            current = Section{};
-            current.acquire = i;
-            current.maybe_from = op.invoke_ns;
-            current.definite = false;
-            certain_at_open = !uncertain;
-            depth = 1;
+          failed_releases.push_back(i);
+          continue;
+        }
+        // A Lock release that may have taken effect (ok or info) at depth 0, or by a process
+        // whose depth is uncertain (its info acquire may not have happened), may have freed
+        // another process's section: sections cannot be paired.
+        if (!o.reentrant && !op.failed() && (depth == 0 || uncertain) && cross_release == npos) cross_release = i;
+        if (depth == 0) {
+          if (uncertain) continue;
+          if (o.reentrant && op.ok()) {
+            std::vector<std::size_t> window{i};
+            if (last_zero_release != npos) window.push_back(last_zero_release);
+            return Verdict::illegal("RL-REL-1", window,
+                                    fmt::format("{} succeeded but p{} did not own the RLock", short_name(h, i),
+                                                process));
           }
-          uncertain = true;
+          continue;
         }
-        continue;
-      }
-      // release
-      if (op.failed()) {
-        if (o.reentrant && depth > 0 && !uncertain) {
-          return Verdict::illegal("RL-ACQ-3", {current.acquire, i},
-                                  fmt::format("{} failed although p{} owned the RLock since {}",
-                                              short_name(h, i), process, short_name(h, current.acquire)));
+        const bool was_uncertain = uncertain;
+        if (op.info()) uncertain = true;
+        if (--depth == 0) {
+          current.release = i;
+          if (op.info() && !was_uncertain && ops.back() == i) {
+            current.may_stay = true;
+            current.ended_by = op.return_ns;
+          }
+          current.held_to = op.invoke_ns;
+          current.maybe_to = op.completed() && op.ok() ? op.return_ns : kNever;
+          // An RLock's count is unknown after an info op: this release may not have freed it.
+          if (o.reentrant && uncertain) current.maybe_to = kNever;
+          sections.push_back(current);
+          last_zero_release = i;
         }
-        failed_releases.push_back(i);
-        continue;
       }
-      // A Lock release that may have taken effect (ok or info) at depth 0, or by a process
-      // whose depth is uncertain (its info acquire may not have happened), may have freed
-      // another process's section: sections cannot be paired.
-      if (!o.reentrant && !op.failed() && (depth == 0 || uncertain) && cross_release == npos) cross_release = i;
-      if (depth == 0) {
-        if (uncertain) continue;
-        if (o.reentrant && op.ok()) {
-          std::vector<std::size_t> window{i};
-          if (last_zero_release != npos) window.push_back(last_zero_release);
-          return Verdict::illegal("RL-REL-1", window,
-                                  fmt::format("{} succeeded but p{} did not own the RLock", short_name(h, i),
-                                              process));
-        }
-        continue;
-      }
-      if (op.info()) uncertain = true;
-      if (--depth == 0) {
-        current.release = i;
-        current.held_to = op.invoke_ns;
-        current.maybe_to = op.completed() && op.ok() ? op.return_ns : kNever;
-        // An RLock's count is unknown after an info op: this release may not have freed it.
-        if (o.reentrant && uncertain) current.maybe_to = kNever;
+      if (depth > 0) {
+        // Never released: nobody else released it either (that would be a cross release, which
+        // makes the verdict Unknown), and a holder's death does not release it (L-DEAD-1,
+        // RL-DEAD-1): held for good.
+        current.held_to = kNever;
+        current.maybe_to = kNever;
+        // An info acquire at depth 0 by a certain process, as its last op: if it took effect, p
+        // holds the lock for good.
+        current.forever = !current.definite && certain_at_open && ops.back() == current.acquire;
         sections.push_back(current);
-        last_zero_release = i;
       }
     }
-    if (depth > 0) {
-      // Never released: nobody else released it either (that would be a cross release, which
-      // makes the verdict Unknown), and a holder's death does not release it (L-DEAD-1,
-      // RL-DEAD-1): held for good.
-      current.held_to = kNever;
-      current.maybe_to = kNever;
-      // An info acquire at depth 0 by a certain process, as its last op: if it took effect, p
-      // holds the lock for good.
-      current.forever = !current.definite && certain_at_open && ops.back() == current.acquire;
-      sections.push_back(current);
+    return std::nullopt;
+  };
+  if (auto v = build({})) return *v;
+  // An info acquire that returned while another process definitely held the lock throughout
+  // the call (held_from < invoke, return < held_to) could not have taken it: it had no effect,
+  // and its process's later sections are as certain as if it had failed. Nor could one that is
+  // its process's last op and returned before another process's section was last definitely
+  // held (return < held_to): it would have held the lock for good from its return on.
+  // (Definite sections are only trusted without cross releases.)
+  if (cross_release == npos) {
+    std::vector<std::pair<std::int64_t, std::pair<std::int64_t, std::uint32_t>>> held;  // (from, (to, p))
+    for (const Section& s : sections)
+      if (s.definite) held.push_back({s.held_from, {s.held_to, h.ops[s.acquire].process}});
+    std::sort(held.begin(), held.end());
+    std::vector<std::int64_t> froms;
+    std::vector<LatestEnd> latest;
+    for (const auto& [from, rest] : held) {
+      froms.push_back(from);
+      LatestEnd l = latest.empty() ? LatestEnd{} : latest.back();
+      l.add(rest.first, rest.second);
+      latest.push_back(l);
     }
+    std::set<std::size_t> voided;
+    for (const auto& [process, ops] : per_process) {
+      for (std::size_t i : ops) {
+        const Op& a = h.ops[i];
+        if (a.kind != OpKind::acquire || !a.info() || a.return_ns == kNever) continue;
+        const auto n = static_cast<std::size_t>(std::lower_bound(froms.begin(), froms.end(), a.invoke_ns) - froms.begin());
+        const bool inside = n > 0 && latest[n - 1].of_others(process, true) > a.return_ns;
+        const bool for_good = i == ops.back() && !latest.empty() && latest.back().of_others(process, true) > a.return_ns;
+        if (inside || for_good) voided.insert(i);
+      }
+    }
+    if (!voided.empty())
+      if (auto v = build(voided)) return *v;
   }
 
   if (cross_release != npos) {
@@ -240,6 +300,30 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
     a.maybe_to = std::min(a.maybe_to, b.held_from);
     b.maybe_from = std::max(b.maybe_from, a.held_to);
   }
+  // A Lock's failed release proves it free at an instant of the call: a definite section
+  // taken before the call (held_from < invoke) was released by its return, and one still held
+  // after it (held_to > return) was taken after its invoke.
+  if (!o.reentrant && !failed_releases.empty()) {
+    std::vector<std::pair<std::int64_t, std::int64_t>> by_invoke, by_return;  // (invoke, return), (return, invoke)
+    for (std::size_t i : failed_releases) {
+      by_invoke.push_back({h.ops[i].invoke_ns, h.ops[i].return_ns});
+      by_return.push_back({h.ops[i].return_ns, h.ops[i].invoke_ns});
+    }
+    std::sort(by_invoke.begin(), by_invoke.end());
+    std::sort(by_return.begin(), by_return.end());
+    std::vector<std::int64_t> min_return(by_invoke.size() + 1, kNever);  // over by_invoke[k..]
+    for (std::size_t k = by_invoke.size(); k-- > 0;) min_return[k] = std::min(min_return[k + 1], by_invoke[k].second);
+    std::vector<std::int64_t> max_invoke(by_return.size() + 1, std::numeric_limits<std::int64_t>::min());  // over [..k)
+    for (std::size_t k = 0; k < by_return.size(); ++k) max_invoke[k + 1] = std::max(max_invoke[k], by_return[k].second);
+    for (Section* s : definite) {
+      const auto after = std::upper_bound(by_invoke.begin(), by_invoke.end(),
+                                          std::make_pair(s->held_from, std::numeric_limits<std::int64_t>::max()));
+      s->maybe_to = std::min(s->maybe_to, min_return[static_cast<std::size_t>(after - by_invoke.begin())]);
+      const auto before = std::lower_bound(by_return.begin(), by_return.end(),
+                                           std::make_pair(s->held_to, std::numeric_limits<std::int64_t>::min()));
+      s->maybe_from = std::max(s->maybe_from, max_invoke[static_cast<std::size_t>(before - by_return.begin())]);
+    }
+  }
 
   // Rule 2: a failed acquire while certainly free (for an RLock: free of other processes);
   // one that only never-ending info acquires could explain proves that one of them took
@@ -250,7 +334,10 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
   for (const Section& s : sections) {
     const auto entry = std::make_pair(s.maybe_from, std::make_pair(s.maybe_to, h.ops[s.acquire].process));
     all.push_back(entry);
-    if (!s.forever) ending.push_back(entry);
+    if (s.forever) continue;
+    ending.push_back(s.may_stay ? std::make_pair(s.maybe_from, std::make_pair(std::min(s.maybe_to, s.ended_by),
+                                                                              h.ops[s.acquire].process))
+                                : entry);
   }
   const MaybeHeld maybe_all(std::move(all));
   const MaybeHeld maybe_ending(std::move(ending));
@@ -276,14 +363,15 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
       if (!o.reentrant && a.kind == OpKind::release && a.failed()) {
         return Verdict::illegal("L-REL-3", {forced, i},
                                 fmt::format("{} failed, but {} returned False before it was invoked and only a "
-                                            "killed process's info acquire (held for good, L-DEAD-1) could explain "
-                                            "that: the Lock was held",
+                                            "section that may be held for good (an info acquire or release, its "
+                                            "process's last op; L-DEAD-1) could explain that: the Lock was held",
                                             short_name(h, i), short_name(h, forced)));
       }
       if (a.kind != OpKind::acquire || !a.ok()) continue;
       return Verdict::illegal(acquire_clause(a, o.reentrant), {forced, i},
                               fmt::format("{} succeeded, but {} returned False before it was invoked and only a "
-                                          "killed process's info acquire (held for good, L-DEAD-1) could explain that",
+                                          "section that may be held for good (an info acquire or release, its process's "
+                                          "last op; L-DEAD-1) could explain that",
                                           short_name(h, i), short_name(h, forced)));
     }
   }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "channel.hpp"
@@ -14,7 +15,141 @@ using detail::ChannelItem;
 using detail::npos;
 using detail::short_name;
 
-Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
+namespace {
+
+// Rule 7: which info recv could have taken which ok message nobody received. Every such
+// message `a` that must have left the pipe (before the recv of a message it is ahead of
+// returned, before an EOF returned, or at all when drained) needs its own info recv r that
+// could have taken it: r invoked by that deadline; a sent by r's return (send(a).invoke <=
+// r.return); and r not taking a ahead of a message that is ahead of a (FIFO): no message
+// ahead of a (its send returned before a's was invoked) was received by a recv invoked after
+// r returned. A maximum matching (augmenting paths, at most needs x info recvs x the smaller
+// of the two steps) decides; above kMaxWork steps the rule is skipped (the counting rules
+// still hold).
+std::optional<Verdict> check_info_takes(const History& h, const PipeCheckOptions& o, const Channel& ch) {
+  constexpr std::size_t kMaxWork = 100'000'000;
+  if (ch.info_takes.empty()) return std::nullopt;
+  constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
+  // Received messages by send invoke (suffix: the earliest recv return) and by send return
+  // (prefix: the latest recv invoke).
+  std::vector<std::pair<std::int64_t, std::size_t>> by_invoke, by_return;  // (send instant, item)
+  for (std::size_t k = 0; k < ch.items.size(); ++k) {
+    if (ch.items[k].get == npos) continue;
+    by_invoke.push_back({h.ops[ch.items[k].put].invoke_ns, k});
+    by_return.push_back({h.ops[ch.items[k].put].return_ns, k});
+  }
+  std::sort(by_invoke.begin(), by_invoke.end());
+  std::sort(by_return.begin(), by_return.end());
+  std::vector<std::pair<std::int64_t, std::size_t>> earliest(by_invoke.size() + 1, {kNever, npos});  // (return, recv)
+  for (std::size_t k = by_invoke.size(); k-- > 0;) {
+    const std::size_t get = ch.items[by_invoke[k].second].get;
+    earliest[k] = std::min(earliest[k + 1], std::make_pair(h.ops[get].return_ns, get));
+  }
+  std::vector<std::int64_t> latest(by_return.size() + 1, kMin);
+  for (std::size_t k = 0; k < by_return.size(); ++k)
+    latest[k + 1] = std::max(latest[k], h.ops[ch.items[by_return[k].second].get].invoke_ns);
+  // The earliest EOF.
+  std::pair<std::int64_t, std::size_t> eof{kNever, npos};
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& e = h.ops[i];
+    if (e.object == o.object && e.kind == OpKind::recv && e.failed() && e.error == ErrorKind::EOFError)
+      eof = std::min(eof, std::make_pair(e.return_ns, i));
+  }
+
+  struct Need {
+    std::size_t item;
+    std::int64_t deadline;  // taken by then (kNever: at all)
+    std::size_t by;         // the op that sets the deadline (npos: drained)
+    std::int64_t lo;        // an info recv returning before this cannot have taken it
+  };
+  std::vector<Need> needs;
+  for (std::size_t k = 0; k < ch.items.size(); ++k) {
+    const ChannelItem& it = ch.items[k];
+    if (it.get != npos || !h.ops[it.put].ok()) continue;
+    const Op& send = h.ops[it.put];
+    const auto after = std::upper_bound(by_invoke.begin(), by_invoke.end(), std::make_pair(send.return_ns, npos));
+    std::pair<std::int64_t, std::size_t> deadline = std::min(earliest[static_cast<std::size_t>(after - by_invoke.begin())], eof);
+    if (deadline.second == npos && !o.drained) continue;
+    const auto before = std::lower_bound(by_return.begin(), by_return.end(), std::make_pair(send.invoke_ns, std::size_t{0}));
+    needs.push_back({k, deadline.first, deadline.second,
+                     std::max(send.invoke_ns, latest[static_cast<std::size_t>(before - by_return.begin())])});
+  }
+  if (needs.empty()) return std::nullopt;
+  const std::size_t pairs = needs.size() * ch.info_takes.size();
+  if (pairs > kMaxWork || pairs * std::min(needs.size(), ch.info_takes.size()) > kMaxWork) return std::nullopt;
+  std::vector<std::vector<std::size_t>> can(needs.size());  // need -> info_takes indices
+  for (std::size_t n = 0; n < needs.size(); ++n)
+    for (std::size_t t = 0; t < ch.info_takes.size(); ++t) {
+      const Op& r = h.ops[ch.info_takes[t]];
+      if (r.invoke_ns <= needs[n].deadline && r.return_ns >= needs[n].lo) can[n].push_back(t);
+    }
+  std::vector<std::size_t> taken_by(ch.info_takes.size(), npos);  // info take -> need
+  std::vector<char> seen;
+  const auto augment = [&](auto&& self, std::size_t n) -> bool {
+    for (std::size_t t : can[n]) {
+      if (seen[t]) continue;
+      seen[t] = 1;
+      if (taken_by[t] == npos || self(self, taken_by[t])) {
+        taken_by[t] = n;
+        return true;
+      }
+    }
+    return false;
+  };
+  // Earliest deadlines first, so that the unmatched one reported is the tightest.
+  std::vector<std::size_t> order(needs.size());
+  for (std::size_t n = 0; n < needs.size(); ++n) order[n] = n;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) { return needs[x].deadline < needs[y].deadline; });
+  for (std::size_t n : order) {
+    seen.assign(ch.info_takes.size(), 0);
+    if (augment(augment, n)) continue;
+    const Need& need = needs[n];
+    const std::size_t put = ch.items[need.item].put;
+    if (need.by == npos) {
+      return Verdict::illegal("C-SEND-12", {put},
+                              fmt::format("{} was never received although the reader read to EOF, and no info recv "
+                                          "left could have taken it (FIFO)",
+                                          short_name(h, put)));
+    }
+    const bool at_eof = h.ops[need.by].failed();
+    return Verdict::illegal(at_eof ? "C-EOF-5" : "C-SEND-12", {put, need.by},
+                            fmt::format("{} was never received but had to leave the pipe before {} returned, and no "
+                                        "info recv left could have taken it (each takes one message, after it was "
+                                        "sent and not ahead of an earlier message received later)",
+                                        short_name(h, put), short_name(h, need.by)));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// A send that never returned (its process was killed in it) took effect, if at all, before its
+// process died, which an ok gone op saw by its return: the send is bounded by that return.
+// Returns the history with those sends' returns set so, or nullopt when there is none.
+std::optional<History> bound_killed_sends(const History& h, std::uint32_t object) {
+  std::map<std::uint32_t, std::int64_t> dead_by;  // process -> the earliest return of a gone op for it
+  for (const Op& op : h.ops) {
+    if (op.kind != OpKind::gone || !op.ok() || op.return_ns == kNever ||
+        op.value > std::numeric_limits<std::uint32_t>::max())
+      continue;
+    auto [it, fresh] = dead_by.emplace(static_cast<std::uint32_t>(op.value), op.return_ns);
+    if (!fresh) it->second = std::min(it->second, op.return_ns);
+  }
+  std::optional<History> out;
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& op = h.ops[i];
+    if (op.object != object || op.kind != OpKind::send || op.return_ns != kNever) continue;
+    const auto it = dead_by.find(op.process);
+    if (it == dead_by.end() || it->second < op.invoke_ns) continue;  // (not well formed: left alone)
+    if (!out) out = h;
+    out->ops[i].return_ns = it->second;
+  }
+  return out;
+}
+
+Verdict check_pipe(const History& history, const PipeCheckOptions& o) {
+  const std::optional<History> bounded = bound_killed_sends(history, o.object);
+  const History& h = bounded ? *bounded : history;
   if (h.dropped != 0) return detail::incomplete(h, "C-SEND-12");
   const detail::ChannelClauses clauses{"C-SEND-12", "C-SEND-12", ""};
   Channel ch;
@@ -162,6 +297,7 @@ Verdict check_pipe(const History& h, const PipeCheckOptions& o) {
                                           missing.size(), ch.items.size(), short_name(h, missing.front())));
     }
   }
+  if (auto v = check_info_takes(h, o, ch)) return *v;
   if (!undecided.empty()) return Verdict::unknown("C-EOF-2", undecided);
   return Verdict::ok();
 }

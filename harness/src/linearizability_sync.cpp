@@ -132,13 +132,15 @@ spec::Outcome<PipeDirState> step(const PipeDirState& s, const PipeDirCall& c) {
     next.pipe = inner.allowed().front().next;
     return O::single(inner.allowed().front().result, std::move(next));
   }
-  const spec::Outcome<spec::PipeState> inner = step(s.pipe, c.op);
+  spec::Outcome<spec::PipeState> inner = step(s.pipe, c.op);
   if (inner.is_illegal()) return O::illegal("the pipe model rejects " + c.op.to_string());
-  // The pipe model is deterministic; the loop keeps any racy alternative it may gain.
-  const auto& allowed = inner.allowed();
-  O out = O::single(allowed.front().result, PipeDirState{allowed.front().next, s.open_copies});
+  // The pipe model is deterministic; the loop keeps any racy alternative it may gain. `inner`
+  // is a local about to die: its next states are moved, not copied (two deques each; copying
+  // them was most of the search's time).
+  auto& allowed = const_cast<std::vector<spec::Allowed<spec::PipeState>>&>(inner.allowed());
+  O out = O::single(std::move(allowed.front().result), PipeDirState{std::move(allowed.front().next), s.open_copies});
   for (std::size_t k = 1; k < allowed.size(); ++k)
-    out.or_else(allowed[k].result, PipeDirState{allowed[k].next, s.open_copies});
+    out.or_else(std::move(allowed[k].result), PipeDirState{std::move(allowed[k].next), s.open_copies});
   return out;
 }
 

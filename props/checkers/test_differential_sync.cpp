@@ -255,15 +255,22 @@ bool last_of_process(const History& h, std::size_t i) {
   return true;
 }
 
-// Each process is one calling thread: its ops do not overlap, and one that never returned is
-// its last. The checkers rely on it (a recorder cannot produce anything else), so mutations
-// keep it.
+// Each process is one calling thread: its ops do not overlap, one that never returned is its
+// last, and none is invoked or returns after a gone op saw the process dead. The checkers rely
+// on it (a recorder cannot produce anything else), so mutations keep it.
 bool well_formed(const History& h) {
   std::map<std::uint32_t, std::vector<const Op*>> by_process;
   for (const Op& o : h.ops) {
     if (o.return_ns < o.invoke_ns) return false;  // a recorder never returns before it invokes
     by_process[o.process].push_back(&o);
   }
+  // A process observed dead (an ok gone op naming it, returned) invokes and returns nothing
+  // after that.
+  for (const Op& g : h.ops)
+    if (g.kind == OpKind::gone && g.ok() && g.return_ns != kNever)
+      for (const Op& o : h.ops)
+        if (o.process == g.value && (o.invoke_ns > g.return_ns || (o.return_ns != kNever && o.return_ns > g.return_ns)))
+          return false;
   for (auto& [p, ops] : by_process) {
     std::sort(ops.begin(), ops.end(), [](const Op* a, const Op* b) { return a->invoke_ns < b->invoke_ns; });
     for (std::size_t k = 1; k < ops.size(); ++k)

@@ -62,7 +62,7 @@ MPC_RC_GTEST_PROP(properties, Daemon, 40, ()) {
 
 // Writers send tagged messages on a simplex or duplex Pipe and close; readers read until EOF.
 MPC_RC_GTEST_PROP(properties, Pipe, 100, ()) {
-  MPC_CLAUSE("C-SEND-12", "C-EOF-2", "C-EOF-5");
+  MPC_CLAUSE("C-SEND-12", "C-EOF-2", "C-EOF-5", "C-CLOSE-1", "C-CLOSE-4", "C-EPIPE-1");
   check_seed("pipe", seed());
 }
 

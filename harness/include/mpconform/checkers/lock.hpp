@@ -19,14 +19,20 @@
 //     (no timeout); RL-ACQ-2 for an RLock;
 //  2. definite sections are ordered: when the next section by acquire return was definitely
 //     held after a section was taken, the earlier one's release took effect by the next one's
-//     acquire return (this bounds an info or late release); then
+//     acquire return (this bounds an info or late release). A Lock's failed release proves it
+//     free at an instant of the call: a definite section taken before the call (acquire
+//     return < release invoke) was released by the call's return, and one still definitely
+//     held after the call was taken after its invoke. Then
 //     a failed acquire while the lock was certainly free (no section possibly held during any
 //     part of the call, intervals closed; for an RLock, no section of another process) is
 //     illegal (L-ACQ-1; RL-ACQ-2). When the only sections that could explain it are info
 //     acquires that are their process's last op (killed or lost while acquiring; held for good
 //     if they took effect, L-DEAD-1 / RL-DEAD-1), one of them took effect by the failed
 //     acquire's return: an ok acquire invoked after that return is illegal (clause of that
-//     acquire, as in rule 1), and so is a Lock release invoked after it that failed (L-REL-3);
+//     acquire, as in rule 1), and so is a Lock release invoked after it that failed (L-REL-3).
+//     The same holds for a section ended by an info release that is its certain process's last
+//     op (it ended by the release's return, or the release did not take effect and the lock
+//     is held for good);
 //  2b. Lock: a Lock is not reentrant: a holder's second ok acquire with no release between is
 //     illegal (L-ACQ-3); a release that failed while the Lock was definitely held during the
 //     whole call is illegal (L-REL-3);
@@ -36,10 +42,14 @@
 // A Lock has no owner (L-REL-3): when a process releases a Lock it did not acquire, or may
 // have (an ok or info release at depth 0, or any ok/info release after its own info op),
 // sections cannot be paired and the verdict is Unknown. An info acquire/release (killed
-// mid-call) makes its process's later sections uncertain: they count as possibly held, never
-// as definitely (an RLock's then count as possibly held for good, its count being unknown),
-// and its RLock ownership rules are no longer checked (deliberately inexact:
-// the exact search, mpconform/linearizability.hpp, tries both outcomes). An info acquire by a
+// mid-call) makes its process's later sections uncertain, unless it is an info acquire that
+// returned and provably had no effect (it is then left out): another process definitely held
+// the lock during the whole call, or it is its process's last op (it would hold the lock for
+// good) and another process's section was definitely held after it returned. Uncertain
+// sections count as possibly held, never as definitely (an RLock's then count as possibly
+// held for good, its count being unknown), and its RLock ownership rules are no longer
+// checked (deliberately inexact: the exact search, mpconform/linearizability.hpp, tries both
+// outcomes). An info acquire by a
 // Lock's holder changes nothing (it blocks or gets False) and makes nothing uncertain.
 #include <cstdint>
 

@@ -4,6 +4,9 @@
 // Reads send/recv ops on one direction (Op::object: the messages written to one end), and the
 // close ops on that object (a process closing its copy of the write end), plus exit ops and
 // gone ops (a process's exit closes its copies). Message values must be unique (make_tag).
+// A send that never returned (its process was killed in it) took effect, if at all, before
+// its process died: when an ok gone op observed that death, the rules read the send as
+// returning at the gone op's return (so a later send is behind it, rule 2).
 // Rules:
 //  1. nothing invented, nothing duplicated (C-SEND-12);
 //  2. FIFO in real time (C-SEND-12): send is synchronous, so when send(a) returned before
@@ -32,7 +35,17 @@
 //     is illegal (C-EPIPE-1: BrokenPipeError needs every copy of the read end closed, and a
 //     closed end is never reopened). A BrokenPipeError after the last such proof is accepted:
 //     the read end's closing (the reader's close or death) is not an op of this direction.
-//     Sends that raised another error (OSError from a closed copy) are not judged.
+//     Sends that raised another error (OSError from a closed copy) are not judged;
+//  7. what info recvs could have taken (C-SEND-12; C-EOF-5 when the deadline is an EOF): each
+//     ok message nobody received that had to leave the pipe (before the recv of a message it
+//     is ahead of returned, before the earliest EOF returned, or at all when `drained`) needs
+//     an info recv of its own that could have taken it: invoked by that deadline, returning
+//     no earlier than the send was invoked, and no earlier than the invoke of any recv that
+//     got a message ahead of it (FIFO: it would have taken it out of order).
+//     Decided by a maximum matching; skipped when (messages x info recvs x the smaller of the
+//     two) exceeds 1e8.
+// Not judged: polls (the exact search, mpconform/linearizability.hpp, reads them), and the
+// order in which several info recvs took the messages they may have taken.
 #include <cstdint>
 #include <vector>
 

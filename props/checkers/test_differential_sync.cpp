@@ -57,12 +57,8 @@ std::uint64_t first_seed(std::uint64_t fixed) {
 
 // A generated op at linearization time `t` (intervals come later, from assign_intervals).
 Op at(std::uint32_t process, OpKind kind, std::uint32_t object, std::int64_t t) {
-  Op o;
-  o.process = process;
-  o.kind = kind;
+  Op o = fixtures::make_op(process, kind, 0, t, t);
   o.object = object;
-  o.invoke_ns = t;
-  o.return_ns = t;
   return o;
 }
 

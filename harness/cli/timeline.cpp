@@ -99,9 +99,9 @@ Timeline timeline_of(const FailureReport& f, std::string_view property, const st
   t.scenario = s;
   t.profile = r.profile;
   if (r.verdict == ScenarioVerdict::fail) {
-    const auto check = property_named(property).checker(s.params, r.profile);
-    t.prefix = longest_accepted_prefix(t.history, check);
-    std::vector<LinearizabilityOptions> objects = property_named(property).models(s.params, t.history);
+    const Property& p = property_named(property);
+    t.prefix = longest_accepted_prefix(t.history, p.checker(s.params, r.profile));
+    std::vector<LinearizabilityOptions> objects = p.models(s.params, t.history);
     for (LinearizabilityOptions& o : objects) o.max_states = kClassifyBudget;
     if (!objects.empty()) t.classification = classify(t.history, objects);
   }

@@ -134,24 +134,19 @@ struct NativeQueueAdapter : QueueCommon {
     void push(std::uint64_t v) {
       if (path.size() <= tail) path.resize(tail + 1);
       path[tail++] = v;
-      h1 = h1 * kB1 + mix(v);
-      h2 = h2 * kB2 + mix(v ^ kSalt);
+      h1 = h1 * kB1 + detail::mix64(v);
+      h2 = h2 * kB2 + detail::mix64(v ^ kSalt);
     }
     std::uint64_t pop() {
       const std::uint64_t v = path[head];
       const std::uint64_t n = tail - head - 1;  // items behind it
-      h1 -= mix(v) * power(kB1, n);
-      h2 -= mix(v ^ kSalt) * power(kB2, n);
+      h1 -= detail::mix64(v) * power(kB1, n);
+      h2 -= detail::mix64(v ^ kSalt) * power(kB2, n);
       ++head;
       return v;
     }
   };
   static constexpr std::uint64_t kB1 = 0x100000001b3ull, kB2 = 0x9e3779b97f4a7c15ull, kSalt = 0x5bd1e995ull;
-  static std::uint64_t mix(std::uint64_t z) {  // splitmix64's finalizer: tags are not random
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
   static std::uint64_t power(std::uint64_t b, std::uint64_t n) {
     std::uint64_t r = 1;
     for (; n != 0; n >>= 1, b *= b)

@@ -92,6 +92,13 @@ inline spec::Value item_of(std::uint64_t tag) { return spec::Value::integer(stat
 // Two different keys share a fingerprint with probability about n^2 / 2^129 for n keys (below
 // 10^-24 for 10^7), the price TLC's fingerprinted state sets also pay; a collision could only
 // prune a branch, i.e. turn an ok into illegal, never the reverse.
+// splitmix64's finalizer: spreads structured words (tags, counts) over all 64 bits.
+inline std::uint64_t mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 class Fingerprints {
  public:
   /// Room for about `n` keys without growing (growing copies the table).
@@ -104,8 +111,8 @@ class Fingerprints {
   bool insert(const std::vector<std::uint64_t>& key) {
     std::uint64_t a = 0x243f6a8885a308d3ull, b = 0x13198a2e03707344ull;
     for (std::uint64_t x : key) {
-      a = mix(a ^ x);
-      b = mix(b + x + 0x9e3779b97f4a7c15ull);
+      a = mix64(a ^ x);
+      b = mix64(b + x + 0x9e3779b97f4a7c15ull);
     }
     if (b == 0) b = 1;  // 0 marks a free slot
     if ((size_ + 1) * 2 > slots_.size()) grow();
@@ -124,11 +131,6 @@ class Fingerprints {
   struct Slot {
     std::uint64_t a = 0, b = 0;
   };
-  static std::uint64_t mix(std::uint64_t z) {  // splitmix64's finalizer
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
   void grow() { rehash(slots_.empty() ? 1024 : 2 * slots_.size()); }
   void rehash(std::size_t slots) {
     std::vector<Slot> old = std::move(slots_);
@@ -328,11 +330,10 @@ class Search {
     State state = initial_;
     std::vector<State> alts;
     std::uint64_t states = 0;
-    // The best failed attempt: the deepest stack at which the search had to go back.
-    std::size_t best_depth = 0;
-    bool have_best = false;
-    std::vector<std::size_t> best_window;
-    std::string best_clause, best_what;
+    // The best failed attempt: the deepest stack at which the search had to go back. Only what
+    // it met is kept here; its window and message are built once, at the end (the producers
+    // of what the object held are a scan of every op).
+    std::optional<Best> best;
 
     std::size_t entry = events_[head_].next;
     std::size_t start_alt = 0;
@@ -356,13 +357,7 @@ class Search {
         const std::vector<spec::Value> left = o_.drained ? A::leftover(state) : std::vector<spec::Value>{};
         if (left.empty())
           return Verdict::ok(fmt::format("linearizable: {} ops, {} states searched", entries_.size(), states));
-        if (!have_best || stack.size() >= best_depth) {
-          have_best = true;
-          best_depth = stack.size();
-          best_window = producers_of(left);
-          best_clause = std::string(A::drained_clause(o_));
-          best_what = fmt::format("every op placed, but {} value(s) left in a drained object", left.size());
-        }
+        if (!best || stack.size() >= best->depth) best = Best{stack.size(), state, {}, npos};
         if (!back()) break;
         continue;
       }
@@ -391,24 +386,39 @@ class Search {
         if (!placed) entry = ev.next;
       } else {
         // An op returned before it could be placed: go back.
-        if (!have_best || stack.size() > best_depth) {
-          have_best = true;
-          best_depth = stack.size();
-          best_window = frontier(entry);
-          // And what the object held then (a queue's first items): what the stuck op met.
-          std::vector<spec::Value> held = A::leftover(state);
-          held.resize(std::min<std::size_t>(held.size(), 4));
-          for (std::size_t i : producers_of(held)) best_window.push_back(i);
-          const std::size_t stuck = entries_[ev.entry].index;
-          best_clause = A::clause(h_.ops[stuck], o_);
-          best_what = fmt::format("after {} op(s) placed, {} cannot be placed before it returns", stack.size(),
-                                  short_name(h_, stuck));
-        }
+        if (!best || stack.size() > best->depth)
+          best = Best{stack.size(), state, frontier(entry), entries_[ev.entry].index};
         if (!back()) break;
       }
     }
-    return Verdict::illegal(best_clause, best_window,
-                            fmt::format("not linearizable ({} states searched): best attempt: {}", states, best_what));
+    return best_failure(*best, states);
+  }
+
+  // What the deepest failed attempt met: the op that could not be placed (npos: every op was,
+  // but a drained object was left holding values) and the object's state then.
+  struct Best {
+    std::size_t depth;
+    State state;
+    std::vector<std::size_t> frontier;  // the ops that could have come next (stuck op last)
+    std::size_t stuck;                  // index into History::ops, or npos
+  };
+
+  Verdict best_failure(const Best& b, std::uint64_t states) const {
+    std::vector<spec::Value> held = A::leftover(b.state);
+    const auto verdict = [&](std::string clause, std::vector<std::size_t> window, const std::string& what) {
+      return Verdict::illegal(std::move(clause), std::move(window),
+                              fmt::format("not linearizable ({} states searched): best attempt: {}", states, what));
+    };
+    if (b.stuck == npos)
+      return verdict(std::string(A::drained_clause(o_)), producers_of(held),
+                     fmt::format("every op placed, but {} value(s) left in a drained object", held.size()));
+    // And what the object held then (a queue's first items): what the stuck op met.
+    held.resize(std::min<std::size_t>(held.size(), 4));
+    std::vector<std::size_t> window = b.frontier;
+    for (std::size_t i : producers_of(held)) window.push_back(i);
+    return verdict(A::clause(h_.ops[b.stuck], o_), std::move(window),
+                   fmt::format("after {} op(s) placed, {} cannot be placed before it returns", b.depth,
+                               short_name(h_, b.stuck)));
   }
 
   // The ok or info ops that produced these values (the ops to blame for a failed drain).

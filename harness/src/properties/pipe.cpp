@@ -167,7 +167,7 @@ class PipeProperty final : public TypedProperty<PipeScenario> {
     if (!s.duplex) {
       PipeCheckOptions o;
       for (std::uint32_t w = 0; w < s.writers.size(); ++w) o.writers.push_back(w);
-      o.drained = ended_with(h, static_cast<std::uint32_t>(s.writers.size()), OpKind::recv, ErrorKind::EOFError);
+      o.drained = drained(s, h);
       return check_pipe(h, o);
     }
     PipeCheckOptions d0;
@@ -190,8 +190,14 @@ class PipeProperty final : public TypedProperty<PipeScenario> {
     LinearizabilityOptions o;
     o.kind = LinearizableKind::pipe;
     for (std::uint32_t w = 0; w < s.writers.size(); ++w) o.writers.push_back(w);
-    o.drained = ended_with(h, static_cast<std::uint32_t>(s.writers.size()), OpKind::recv, ErrorKind::EOFError);
+    o.drained = drained(s, h);
     return {o};
+  }
+
+ private:
+  // Simplex: the reader (the process after the writers) read until EOF.
+  static bool drained(const PipeScenario& s, const History& h) {
+    return ended_with(h, static_cast<std::uint32_t>(s.writers.size()), OpKind::recv, ErrorKind::EOFError);
   }
 };
 

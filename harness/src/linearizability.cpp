@@ -1,9 +1,11 @@
 #include "mpconform/linearizability.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -78,6 +80,25 @@ struct QueueCommon {
   static std::string_view drained_clause(const LinearizabilityOptions& o) {
     return o.kind == LinearizableKind::simple_queue ? "SQ-10" : "Q-ORDER-2";
   }
+  // The search's guess at the order ops took effect: a put whose item was got when that get
+  // was invoked (items leave a FIFO in the order they came in, so the gets order the puts),
+  // one whose item never left after every other op, anything else when invoked.
+  template <class E>
+  static void ranks(const History& h, const std::vector<E>& entries, std::vector<std::int64_t>& out) {
+    std::vector<std::pair<std::uint64_t, std::int64_t>> got;  // (item, its get's invoke), by item
+    for (const E& e : entries)
+      if (const Op& op = h.ops[e.index]; op.kind == OpKind::get && op.ok()) got.emplace_back(op.value, op.invoke_ns);
+    std::sort(got.begin(), got.end());
+    out.resize(entries.size());
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+      const Op& op = h.ops[entries[k].index];
+      out[k] = op.invoke_ns;
+      if (op.kind != OpKind::put) continue;
+      const auto g = std::lower_bound(got.begin(), got.end(), std::make_pair(op.value, std::int64_t{0}),
+                                      [](const auto& a, const auto& b) { return a.first < b.first; });
+      out[k] = g != got.end() && g->first == op.value ? g->second : kNever;
+    }
+  }
   static void encode_items(const std::deque<spec::Value>& items, std::vector<std::uint64_t>& key) {
     key.push_back(items.size());
     for (const spec::Value& v : items) key.push_back(static_cast<std::uint64_t>(v.as_int()));
@@ -127,8 +148,6 @@ struct NativeQueueAdapter : QueueCommon {
     // Two polynomial hashes of the items path[head, tail) (the memo key: 128 bits of the
     // content whatever its length; see detail::Fingerprints for what a collision would cost).
     std::uint64_t h1 = 0, h2 = 0;
-    std::int64_t capacity = spec::kSemValueMax;  // constant during a search
-    bool joinable = false;                      // constant during a search
 
     [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(tail - head); }
     void push(std::uint64_t v) {
@@ -153,17 +172,20 @@ struct NativeQueueAdapter : QueueCommon {
       if (n & 1) r *= b;
     return r;
   }
+  // The object, constant during a search (set by make(), like `path`).
+  static inline thread_local std::int64_t capacity = spec::kSemValueMax;
+  static inline thread_local bool joinable = false;
   using Call = const Op*;  // the op itself (the history outlives the search)
 
-  // What the op must do; the result is read from the op itself (no spec::Value per op).
-  static detail::Expected expected(const Op& op) { return detail::expected_from(op, spec::Value::none()); }
+  // What the op must do: the result and the error are read from the op itself, so an entry
+  // is three words.
+  static detail::Seen expected(const Op& op) { return detail::expected_from(op, spec::Value::none()).seen; }
 
   static State make(const LinearizabilityOptions& o) {
     path.clear();
-    State s;
-    s.joinable = o.kind == LinearizableKind::joinable_queue;
-    if (o.kind != LinearizableKind::simple_queue && o.maxsize > 0) s.capacity = o.maxsize;
-    return s;
+    joinable = o.kind == LinearizableKind::joinable_queue;
+    capacity = o.kind != LinearizableKind::simple_queue && o.maxsize > 0 ? o.maxsize : spec::kSemValueMax;
+    return State{};
   }
   static std::optional<Call> to_call(const Op& op, const LinearizabilityOptions& o) {
     const bool simple = o.kind == LinearizableKind::simple_queue;
@@ -181,10 +203,72 @@ struct NativeQueueAdapter : QueueCommon {
     return v;
   }
 
+  // What FIFO order proves (with no races: a native search has none). Items leave in the order
+  // they came in, so when x's get returned before y's get was invoked, x's put took effect
+  // before y's; and when no get could have taken an item unseen (no info get), an item never
+  // got came in after every item got. Only items put once (ok or info) and got once count.
+  static constexpr std::string_view chain_reason = "its item was got first, and a queue is FIFO";
+  template <class E>
+  static void chain(const History& h, const std::vector<E>& entries, detail::Chain& out) {
+    std::vector<std::pair<std::uint64_t, std::size_t>> puts, gets;  // (item, entry), by item
+    bool info_get = false;
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+      const Op& op = h.ops[entries[k].index];
+      if (op.kind == OpKind::put && !op.failed()) puts.emplace_back(op.value, k);
+      if (op.kind == OpKind::get && op.ok()) gets.emplace_back(op.value, k);
+      info_get |= op.kind == OpKind::get && op.info();
+    }
+    std::sort(puts.begin(), puts.end());
+    std::sort(gets.begin(), gets.end());
+    const auto once = [](const auto& v, std::size_t i) {
+      return (i == 0 || v[i - 1].first != v[i].first) && (i + 1 == v.size() || v[i + 1].first != v[i].first);
+    };
+    // The chain: (get's invoke, get's return, put's entry) of each item put once and got once.
+    struct Link {
+      std::int64_t got_return, got_invoke;
+      std::size_t put;
+    };
+    std::vector<Link> links;
+    std::vector<bool> linked(entries.size(), false);  // by entry: a put in the chain
+    std::vector<std::pair<std::size_t, std::size_t>> proof_of;  // (put entry, its get's op)
+    for (std::size_t i = 0, j = 0; i < puts.size(); ++i) {
+      if (!once(puts, i)) continue;
+      while (j < gets.size() && gets[j].first < puts[i].first) ++j;
+      if (j == gets.size() || gets[j].first != puts[i].first || !once(gets, j)) continue;
+      const Op& g = h.ops[entries[gets[j].second].index];
+      links.push_back({g.return_ns, g.invoke_ns, puts[i].second});
+      proof_of.emplace_back(puts[i].second, entries[gets[j].second].index);
+      linked[puts[i].second] = true;
+    }
+    if (links.empty()) return;
+    std::sort(links.begin(), links.end(),
+              [](const Link& a, const Link& b) { return std::tie(a.got_return, a.put) < std::tie(b.got_return, b.put); });
+    out.position.assign(entries.size(), detail::Chain::kNone);
+    out.needs.assign(entries.size(), 0);
+    out.proof.assign(entries.size(), detail::npos);
+    std::vector<std::int64_t> returns;
+    for (const auto& [put, get] : proof_of) out.proof[put] = get;
+    for (std::size_t c = 0; c < links.size(); ++c) {
+      out.position[links[c].put] = static_cast<std::uint32_t>(c);
+      returns.push_back(links[c].got_return);
+    }
+    for (const Link& l : links)  // the gets that returned before this one was invoked
+      out.needs[l.put] = static_cast<std::uint32_t>(std::lower_bound(returns.begin(), returns.end(), l.got_invoke) -
+                                                    returns.begin());
+    if (info_get) return;
+    for (std::size_t k = 0; k < entries.size(); ++k) {
+      const Op& op = h.ops[entries[k].index];
+      if (op.kind == OpKind::put && op.ok() && !linked[k] &&
+          !std::binary_search(gets.begin(), gets.end(), std::make_pair(op.value, std::size_t{0}),
+                              [](const auto& a, const auto& b) { return a.first < b.first; }))
+        out.needs[k] = static_cast<std::uint32_t>(links.size());
+    }
+  }
+
   // What the call may do in `s`, as the models say (see spec/models/.../queue.hpp,
   // for a SimpleQueue too, as QueueAdapter reads it).
   enum class Does : std::uint8_t { returns, raises, blocks };
-  static void alternatives(const State& s, const Op* call, const detail::Expected& ex, std::vector<State>& out) {
+  static void alternatives(const State& s, const Op* call, detail::Seen seen, std::vector<State>& out) {
     const Op& op = *call;
     const std::int64_t size = s.size();
     const bool waits = op.timeout_ns == kNoTimeout;
@@ -194,7 +278,7 @@ struct NativeQueueAdapter : QueueCommon {
     bool changes = false;      // returning changes the state
     switch (op.kind) {
       case OpKind::put:
-        if (size < s.capacity) changes = true;
+        if (size < capacity) changes = true;
         else if (waits) does = Does::blocks;
         else does = Does::raises, error = "queue.Full";
         break;
@@ -205,7 +289,7 @@ struct NativeQueueAdapter : QueueCommon {
         break;
       case OpKind::qsize: result = static_cast<std::uint64_t>(size); break;
       case OpKind::empty: result = size == 0 ? 1 : 0; break;
-      case OpKind::full: result = size >= s.capacity ? 1 : 0; break;
+      case OpKind::full: result = size >= capacity ? 1 : 0; break;
       case OpKind::task_done:
         if (s.unfinished == 0) does = Does::raises, error = "ValueError";
         else changes = true;
@@ -222,7 +306,7 @@ struct NativeQueueAdapter : QueueCommon {
       switch (op.kind) {
         case OpKind::put:
           next.push(op.value);
-          if (s.joinable) ++next.unfinished;
+          if (joinable) ++next.unfinished;
           break;
         case OpKind::get: next.pop(); break;
         case OpKind::task_done: --next.unfinished; break;
@@ -232,12 +316,12 @@ struct NativeQueueAdapter : QueueCommon {
     };
     const bool has_result = op.kind == OpKind::get || op.kind == OpKind::qsize || op.kind == OpKind::empty ||
                             op.kind == OpKind::full;
-    switch (ex.seen) {
+    switch (seen) {
       case detail::Seen::returned:
         if (does == Does::returns && (!has_result || result == op.value)) out.push_back(changes ? returned() : s);
         break;
       case detail::Seen::raised:
-        if (does == Does::raises && ex.error_type == error) out.push_back(s);
+        if (does == Does::raises && detail::python_type(op.error) == error) out.push_back(s);
         break;
       case detail::Seen::nothing: out.push_back(s); break;
       case detail::Seen::unknown:

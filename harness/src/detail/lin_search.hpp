@@ -7,14 +7,21 @@
 //   static bool reads(const Op&);           the op is a call on this kind of object
 //   static std::optional<Call> to_call(const Op&, const LinearizabilityOptions&);
 //                                           nullopt: the model has no such call (Unknown)
-//   static Expected expected(const Op&);    what the history says the call did
+//   static Expected expected(const Op&);    what the history says the call did (an adapter
+//                                           with its own alternatives() may return its own type)
 //   static std::string clause(const Op&, const LinearizabilityOptions&);  hint on Illegal
 //   static void encode(const State&, std::vector<std::uint64_t>& key);    memo key
 //   static std::vector<spec::Value> leftover(const State&);  what a drained object still holds
 //   static bool produced(const Op&, const spec::Value&);     the op put/sent that value
 //   static std::string_view drained_clause(const LinearizabilityOptions&);
 // and optionally, instead of the model's step():
-//   static void alternatives(const State&, const Call&, const Expected&, std::vector<State>& out);
+//   static void alternatives(const State&, const Call&, const Expect&, std::vector<State>& out);
+// and, to guide the search (any answer is exact; a good one makes it go back less):
+//   static void ranks(const History&, const std::vector<Entry<A>>&, std::vector<std::int64_t>& out);
+//                                           per entry, a guess at when it took effect
+// and, to prune it (must hold in every legal order, beyond real time: see Chain):
+//   static void chain(const History&, const std::vector<Entry<A>>&, Chain& out);
+//   static constexpr std::string_view chain_reason;  why, for the failure message
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -109,28 +116,38 @@ class Fingerprints {
   }
   /// True when `key` was not seen before (and records it).
   bool insert(const std::vector<std::uint64_t>& key) {
-    std::uint64_t a = 0x243f6a8885a308d3ull, b = 0x13198a2e03707344ull;
-    for (std::uint64_t x : key) {
-      a = mix64(a ^ x);
-      b = mix64(b + x + 0x9e3779b97f4a7c15ull);
-    }
-    if (b == 0) b = 1;  // 0 marks a free slot
     if ((size_ + 1) * 2 > slots_.size()) grow();
-    const std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = static_cast<std::size_t>(a) & mask;; i = (i + 1) & mask) {
-      if (slots_[i].b == 0) {
-        slots_[i] = {a, b};
-        ++size_;
-        return true;
-      }
-      if (slots_[i].a == a && slots_[i].b == b) return false;
-    }
+    const Slot f = fingerprint(key);
+    Slot& slot = slots_[find(f)];
+    if (slot.b != 0) return false;
+    slot = f;
+    ++size_;
+    return true;
   }
+  bool contains(const std::vector<std::uint64_t>& key) const {
+    return size_ != 0 && slots_[find(fingerprint(key))].b != 0;
+  }
+  [[nodiscard]] bool empty() const { return size_ == 0; }
 
  private:
   struct Slot {
     std::uint64_t a = 0, b = 0;
   };
+  static Slot fingerprint(const std::vector<std::uint64_t>& key) {
+    Slot f{0x243f6a8885a308d3ull, 0x13198a2e03707344ull};
+    for (std::uint64_t x : key) {
+      f.a = mix64(f.a ^ x);
+      f.b = mix64(f.b + x + 0x9e3779b97f4a7c15ull);
+    }
+    if (f.b == 0) f.b = 1;  // 0 marks a free slot
+    return f;
+  }
+  // The slot holding `f`, or the free slot where it would go.
+  std::size_t find(const Slot& f) const {
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = static_cast<std::size_t>(f.a) & mask;; i = (i + 1) & mask)
+      if (slots_[i].b == 0 || (slots_[i].a == f.a && slots_[i].b == f.b)) return i;
+  }
   void grow() { rehash(slots_.empty() ? 1024 : 2 * slots_.size()); }
   void rehash(std::size_t slots) {
     std::vector<Slot> old = std::move(slots_);
@@ -147,12 +164,26 @@ class Fingerprints {
   std::size_t size_ = 0;
 };
 
+// An order that some ops take effect in, in every legal order of the history (proved by the
+// model's semantics, e.g. a FIFO's puts in the order their items were got), given as a chain
+// and prefixes of it: entry k may be placed only once the chain's first needs[k] entries are.
+struct Chain {
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
+  std::vector<std::uint32_t> position;  // by entry: its place in the chain, or kNone
+  std::vector<std::uint32_t> needs;     // by entry: how many of the chain's first entries come before it
+  std::vector<std::size_t> proof;       // by entry: the op that places it (History index), or npos
+};
+
+// What the adapter says an op must do: Expected, or a native adapter's own (smaller) type.
+template <class A>
+using ExpectOf = decltype(A::expected(std::declval<const Op&>()));
+
 // One op of the object, as a model call with what it must do.
 template <class A>
 struct Entry {
   std::size_t index;  // into History::ops
   typename A::Call call;
-  Expected expect;
+  ExpectOf<A> expect;
 };
 
 // The states `e` may leave when linearized in `s`, in a fixed order (no duplicates).
@@ -186,12 +217,17 @@ void alternatives(const typename A::State& s, const Entry<A>& e, std::vector<typ
   }
 }
 
-// The object's ops as entries, or the Unknown verdict for an op the model does not have.
+// The object's ops as entries in invoke order (ties: history order), or the Unknown verdict
+// for an op the model does not have.
 template <class A>
 std::optional<Verdict> read_entries(const History& h, const LinearizabilityOptions& o, std::vector<Entry<A>>& out) {
-  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+  std::vector<std::pair<std::int64_t, std::size_t>> order;  // (invoke, index): sorted, then read once
+  for (std::size_t i = 0; i < h.ops.size(); ++i)
+    if (h.ops[i].object == o.object && A::reads(h.ops[i])) order.emplace_back(h.ops[i].invoke_ns, i);
+  if (!std::is_sorted(order.begin(), order.end())) std::sort(order.begin(), order.end());
+  out.reserve(order.size());
+  for (const auto& [t, i] : order) {
     const Op& op = h.ops[i];
-    if (op.object != o.object || !A::reads(op)) continue;
     std::optional<typename A::Call> call = A::to_call(op, o);
     if (!call)
       return Verdict::unknown(A::clause(op, o),
@@ -210,71 +246,73 @@ class Search {
       : h_(h), o_(o), initial_(std::move(initial)) {}
 
   Verdict run() {
+    // Entries in invoke order, so that the placed set is a prefix plus a few bits (see key()).
     if (std::optional<Verdict> bad = read_entries<A>(h_, o_, entries_)) return *bad;
-    // Invoke order, so that the placed set is a prefix plus a few bits (see key()); sorted as
-    // (time, position) pairs, then moved once.
-    std::vector<std::pair<std::int64_t, std::size_t>> order(entries_.size());
-    for (std::size_t k = 0; k < entries_.size(); ++k) order[k] = {h_.ops[entries_[k].index].invoke_ns, k};
-    std::sort(order.begin(), order.end());
-    std::vector<Entry<A>> sorted;
-    sorted.reserve(entries_.size());
-    for (const auto& [t, k] : order) sorted.push_back(std::move(entries_[k]));
-    entries_ = std::move(sorted);
+    if (entries_.size() >= (std::size_t{1} << 30))
+      return Verdict::unknown("", fmt::format("linearizability search: {} ops is over its limit", entries_.size()));
     build_events();
+    if constexpr (requires { A::ranks(h_, entries_, rank_); }) A::ranks(h_, entries_, rank_);
+    if constexpr (requires { A::chain(h_, entries_, chain_); }) A::chain(h_, entries_, chain_);
     return search();
   }
 
  private:
-  // One node of the doubly linked event list: the call or the return of entry `entry`.
-  struct Event {
-    std::size_t entry;
-    bool is_call;
-    std::size_t match;  // the other event of the same entry
-    std::size_t prev, next;
+  // The events: 2k is entry k's call, 2k + 1 its return; a node of the doubly linked event
+  // list is just its links (32 bits: an event list of 10^7 ops fits in 160 MB).
+  using Ev = std::uint32_t;
+  struct Links {
+    Ev prev = 0, next = 0;
   };
+  static bool is_call(Ev e) { return e % 2 == 0; }
+  static std::size_t entry_of(Ev e) { return e / 2; }
+  // Each frame of the search's stack: the call placed, which of its next states was taken, the
+  // state before it.
   struct Frame {
-    std::size_t call_event;
-    std::size_t alternative;  // which of the entry's next states was taken
+    Ev call_event;
+    std::uint32_t candidate;  // its position among the configuration's candidates
+    std::uint32_t alternative;
     State before;
   };
 
   // Events sorted by time; at equal times calls come first, so ops that touch overlap (an op
-  // "definitely happened before t" only when it returned strictly before t).
+  // "definitely happened before t" only when it returned strictly before t). The calls are in
+  // order already (entries are); the returns are sorted and merged in.
   void build_events() {
     const std::size_t n = entries_.size();
-    std::vector<std::pair<std::pair<std::int64_t, int>, std::size_t>> order;  // ((t, ret?), event)
-    events_.resize(2 * n + 2);
+    std::vector<std::pair<std::int64_t, Ev>> returns(n);
+    for (std::size_t k = 0; k < n; ++k) returns[k] = {h_.ops[entries_[k].index].return_ns, static_cast<Ev>(2 * k + 1)};
+    if (!std::is_sorted(returns.begin(), returns.end())) std::sort(returns.begin(), returns.end());
+    links_.assign(2 * n + 2, Links{});
+    head_ = static_cast<Ev>(2 * n);
+    end_ = head_ + 1;
+    Ev prev = head_;
+    auto append = [&](Ev e) {
+      links_[prev].next = e;
+      links_[e].prev = prev;
+      prev = e;
+    };
+    std::size_t r = 0;
     for (std::size_t k = 0; k < n; ++k) {
-      const Op& op = h_.ops[entries_[k].index];
-      events_[2 * k] = Event{k, true, 2 * k + 1, 0, 0};
-      events_[2 * k + 1] = Event{k, false, 2 * k, 0, 0};
-      order.push_back({{op.invoke_ns, 0}, 2 * k});
-      order.push_back({{op.return_ns, 1}, 2 * k + 1});
+      const std::int64_t t = h_.ops[entries_[k].index].invoke_ns;
+      for (; r < n && returns[r].first < t; ++r) append(returns[r].second);
+      append(static_cast<Ev>(2 * k));
     }
-    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    head_ = 2 * n;
-    end_ = 2 * n + 1;
-    std::size_t prev = head_;
-    for (const auto& [key, ev] : order) {
-      events_[prev].next = ev;
-      events_[ev].prev = prev;
-      prev = ev;
-    }
-    events_[prev].next = end_;
-    events_[end_].prev = prev;
+    for (; r < n; ++r) append(returns[r].second);
+    links_[prev].next = end_;
+    links_[end_].prev = prev;
   }
 
-  void lift(std::size_t call) {
-    for (std::size_t e : {call, events_[call].match}) {
-      events_[events_[e].prev].next = events_[e].next;
-      events_[events_[e].next].prev = events_[e].prev;
+  void lift(Ev call) {
+    for (Ev e : {call, call + 1}) {
+      links_[links_[e].prev].next = links_[e].next;
+      links_[links_[e].next].prev = links_[e].prev;
     }
   }
   // Undoes lift(call): the return first, then the call (reverse order of removal).
-  void unlift(std::size_t call) {
-    for (std::size_t e : {events_[call].match, call}) {
-      events_[events_[e].prev].next = e;
-      events_[events_[e].next].prev = e;
+  void unlift(Ev call) {
+    for (Ev e : {call + 1, call}) {
+      links_[links_[e].prev].next = e;
+      links_[links_[e].next].prev = e;
     }
   }
 
@@ -293,7 +331,18 @@ class Search {
     return k;
   }
   bool placed(std::size_t entry) const { return (placed_[entry / 64] >> (entry % 64)) & 1u; }
+  // Whether the chain lets `entry` be placed now.
+  bool ready(std::size_t entry) const { return chain_.needs.empty() || chain_.needs[entry] <= chain_low_; }
   void set_placed(std::size_t entry, bool on) {
+    if (!chain_.position.empty()) {
+      if (const std::uint32_t c = chain_.position[entry]; c != Chain::kNone) {
+        chain_placed_[c] = on;
+        if (on)
+          while (chain_low_ < chain_placed_.size() && chain_placed_[chain_low_]) ++chain_low_;
+        else
+          chain_low_ = std::min<std::size_t>(chain_low_, c);
+      }
+    }
     const std::uint64_t bit = std::uint64_t{1} << (entry % 64);
     if (on) {
       placed_[entry / 64] |= bit;
@@ -313,20 +362,44 @@ class Search {
     }
   }
 
+  // The calls that may be placed next (every call before the first return event), in the
+  // order to try them: by the adapter's rank when it has one (a guess at the order the ops
+  // took effect: a good guess makes the search go back less, any order is exact), else in
+  // invoke order. Returns that first return event.
+  Ev candidates(std::vector<Ev>& out) const {
+    out.clear();
+    Ev e = links_[head_].next;
+    for (; is_call(e); e = links_[e].next) out.push_back(e);
+    if (!rank_.empty())
+      std::stable_sort(out.begin(), out.end(),
+                       [this](Ev a, Ev b) { return rank_[entry_of(a)] < rank_[entry_of(b)]; });
+    return e;
+  }
+
   // The ops that could come next at `stuck` (a return event): every call before it.
-  std::vector<std::size_t> frontier(std::size_t stuck) const {
+  std::vector<std::size_t> frontier(Ev stuck) const {
     std::vector<std::size_t> w;
-    for (std::size_t e = events_[head_].next; e != stuck; e = events_[e].next)
-      if (events_[e].is_call) w.push_back(entries_[events_[e].entry].index);
-    w.push_back(entries_[events_[stuck].entry].index);
+    for (Ev e = links_[head_].next; e != stuck; e = links_[e].next)
+      if (is_call(e)) w.push_back(entries_[entry_of(e)].index);
+    w.push_back(entries_[entry_of(stuck)].index);
     return w;
   }
 
+  // The memo holds the configurations (state, placed set) the search left for good: every
+  // way on from them failed. One on the stack needs no entry: the search only goes deeper
+  // from the stack's top, and a deeper configuration has more ops placed. So a search that
+  // never goes back never touches the memo (a legal history costs one small step per op).
   Verdict search() {
     placed_.assign((entries_.size() + 63) / 64, 0);
-    Fingerprints seen;
-    seen.reserve(entries_.size());  // a legal history needs about one state per op
+    std::size_t chain_length = 0;
+    for (std::uint32_t c : chain_.position) chain_length += c != Chain::kNone;
+    chain_placed_.assign(chain_length, false);
+    chain_entry_.assign(chain_length, 0);
+    for (std::size_t k = 0; k < chain_.position.size(); ++k)
+      if (chain_.position[k] != Chain::kNone) chain_entry_[chain_.position[k]] = k;
+    Fingerprints failed;
     std::vector<Frame> stack;
+    stack.reserve(entries_.size());  // at most one frame per op
     State state = initial_;
     std::vector<State> alts;
     std::uint64_t states = 0;
@@ -335,61 +408,71 @@ class Search {
     // of what the object held are a scan of every op).
     std::optional<Best> best;
 
-    std::size_t entry = events_[head_].next;
-    std::size_t start_alt = 0;
-    // Undoes the last placement and resumes with its next alternative; false when there is
-    // nothing left to undo.
+    // Where the search resumes at the current configuration: the candidate, and its
+    // alternative (both 0 on arriving; the next ones after going back).
+    std::size_t start_cand = 0, start_alt = 0;
+    // Leaves the configuration for good (into the memo), undoes the last placement and resumes
+    // with its next alternative; false when there is nothing left to undo.
     auto back = [&]() -> bool {
       if (stack.empty()) return false;
+      failed.insert(key(state));
       Frame f = std::move(stack.back());
       stack.pop_back();
       state = std::move(f.before);
-      set_placed(events_[f.call_event].entry, false);
+      set_placed(entry_of(f.call_event), false);
       unlift(f.call_event);
-      entry = f.call_event;
+      start_cand = f.candidate;
       start_alt = f.alternative + 1;
       return true;
     };
 
+    std::vector<Ev> cands;
     for (;;) {
-      if (events_[head_].next == end_) {
+      if (links_[head_].next == end_) {
         // Every op placed.
         const std::vector<spec::Value> left = o_.drained ? A::leftover(state) : std::vector<spec::Value>{};
         if (left.empty())
           return Verdict::ok(fmt::format("linearizable: {} ops, {} states searched", entries_.size(), states));
-        if (!best || stack.size() >= best->depth) best = Best{stack.size(), state, {}, npos};
+        if (!best || stack.size() >= best->depth) best = Best{stack.size(), state, {}, npos, npos};
         if (!back()) break;
         continue;
       }
-      const Event& ev = events_[entry];
-      if (ev.is_call) {
-        const Entry<A>& e = entries_[ev.entry];
+      const Ev stuck = candidates(cands);
+      bool placed = false;
+      for (std::size_t c = start_cand; c < cands.size() && !placed; ++c, start_alt = 0) {
+        const Ev call = cands[c];
+        const std::size_t k_entry = entry_of(call);
+        if (!ready(k_entry)) continue;
+        const Entry<A>& e = entries_[k_entry];
         alternatives<A>(state, e, alts);
-        bool placed = false;
         for (std::size_t k = start_alt; k < alts.size(); ++k) {
-          set_placed(ev.entry, true);
-          if (seen.insert(key(alts[k]))) {
+          set_placed(k_entry, true);
+          if (failed.empty() || !failed.contains(key(alts[k]))) {
             if (++states > o_.max_states)
               return Verdict::unknown(A::clause(h_.ops[e.index], o_),
                                       fmt::format("linearizability search over its budget of {} states ({} ops)",
                                                   o_.max_states, entries_.size()));
-            stack.push_back(Frame{entry, k, state});
+            stack.push_back(Frame{call, static_cast<std::uint32_t>(c), static_cast<std::uint32_t>(k), state});
             state = std::move(alts[k]);
-            lift(entry);
-            entry = events_[head_].next;
+            lift(call);
             placed = true;
             break;
           }
-          set_placed(ev.entry, false);
+          set_placed(k_entry, false);
         }
-        start_alt = 0;
-        if (!placed) entry = ev.next;
-      } else {
-        // An op returned before it could be placed: go back.
-        if (!best || stack.size() > best->depth)
-          best = Best{stack.size(), state, frontier(entry), entries_[ev.entry].index};
-        if (!back()) break;
       }
+      start_cand = start_alt = 0;
+      if (placed) continue;
+      // No candidate fits: the first op to return cannot be placed before it returns. Go back.
+      if (!best || stack.size() > best->depth) {
+        best = Best{stack.size(), state, frontier(stuck), entries_[entry_of(stuck)].index, npos};
+        if (!ready(entry_of(stuck))) {  // the chain held it back: say behind what
+          best->stuck_entry = entry_of(stuck);
+          best->after_entry = chain_entry_[chain_low_];
+          best->after = entries_[best->after_entry].index;
+        }
+      }
+      if (!back()) break;
     }
     return best_failure(*best, states);
   }
@@ -401,6 +484,8 @@ class Search {
     State state;
     std::vector<std::size_t> frontier;  // the ops that could have come next (stuck op last)
     std::size_t stuck;                  // index into History::ops, or npos
+    std::size_t after;                  // the op the chain makes `stuck` wait for, or npos
+    std::size_t stuck_entry = 0, after_entry = 0;
   };
 
   Verdict best_failure(const Best& b, std::uint64_t states) const {
@@ -416,9 +501,19 @@ class Search {
     held.resize(std::min<std::size_t>(held.size(), 4));
     std::vector<std::size_t> window = b.frontier;
     for (std::size_t i : producers_of(held)) window.push_back(i);
+    if (b.after != npos)
+      for (std::size_t i : {b.after, chain_.proof[b.after_entry], chain_.proof[b.stuck_entry]})
+        if (i != npos) window.push_back(i);
     return verdict(A::clause(h_.ops[b.stuck], o_), std::move(window),
-                   fmt::format("after {} op(s) placed, {} cannot be placed before it returns", b.depth,
-                               short_name(h_, b.stuck)));
+                   fmt::format("after {} op(s) placed, {} cannot be placed before it returns{}", b.depth,
+                               short_name(h_, b.stuck), chain_note(b.after)));
+  }
+
+  // Why the chain held `after` back, for the message ("" when it did not).
+  std::string chain_note(std::size_t after) const {
+    if constexpr (requires { A::chain_reason; })
+      if (after != npos) return fmt::format(" (it must follow {}: {})", short_name(h_, after), A::chain_reason);
+    return {};
   }
 
   // The ok or info ops that produced these values (the ops to blame for a failed drain).
@@ -436,8 +531,13 @@ class Search {
   const LinearizabilityOptions& o_;
   State initial_;
   std::vector<Entry<A>> entries_;
-  std::vector<Event> events_;
-  std::size_t head_ = 0, end_ = 0;
+  std::vector<Links> links_;  // by event
+  std::vector<std::int64_t> rank_;  // by entry: the adapter's guess at its order (empty: none)
+  Chain chain_;                     // the adapter's proved order (empty: none)
+  std::vector<bool> chain_placed_;  // by chain position
+  std::vector<std::size_t> chain_entry_;  // by chain position: the entry
+  std::size_t chain_low_ = 0;       // the chain's first entries placed
+  Ev head_ = 0, end_ = 0;
   std::vector<std::uint64_t> placed_;  // bitset over entries_
   std::size_t low_ = 0;                 // the lowest entry not placed (entries_.size(): none)
   std::size_t high_ = npos;             // the highest entry placed (npos: none)

@@ -14,9 +14,10 @@
 // peak resident memory after each exact run; details on stderr. Exit 1 if a checker does not
 // answer ok.
 //
-// The history is a simulated FIFO queue: ops start at increasing instants, each process runs
-// one op at a time with a random duration (so ops of different processes overlap), and every
-// op takes effect at its invoke instant (so the history is linearizable, hence legal). A
+// The history is a simulated FIFO queue: ops take effect at increasing instants, each process
+// runs one op at a time with a random duration (so ops of different processes overlap), and
+// every op takes effect at an instant of its interval (so the history is linearizable, hence
+// legal), not always at its invoke. A
 // consumer that finds the queue empty waits; at the end each consumer records one get that
 // raises Empty.
 #include <algorithm>
@@ -76,7 +77,9 @@ History make_history(std::size_t total_ops, std::uint32_t producers, std::uint32
     Op op;
     op.process = p;
     op.pid = static_cast<std::int32_t>(1000 + p);
-    op.invoke_ns = t;
+    // The op takes effect at t, anywhere in its interval (the search's first guess, invoke
+    // order, is often wrong then).
+    op.invoke_ns = std::max(free_at[p], t - rng.between(0, 40));
     op.return_ns = t + rng.between(1, 60);
     free_at[p] = op.return_ns + 1;
     if (producer) {
@@ -114,16 +117,18 @@ long peak_rss_mib() {
 }
 
 // The median of `runs` timings of `check` on `h`, printed as workload `name`; false (after
-// saying why) when a run does not answer ok.
-bool time_it(const char* name, const History& h, int runs, const std::function<Verdict(const History&)>& check) {
+// saying why) when a run does not answer `expect`.
+bool time_it(const char* name, const History& h, int runs, const std::function<Verdict(const History&)>& check,
+             Status expect = Status::ok) {
   std::vector<double> times;
   for (int run = 0; run < runs; ++run) {
     const auto t0 = std::chrono::steady_clock::now();
     const Verdict v = check(h);
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    if (!v.is_ok()) {
-      std::fprintf(stderr, "bench_history: %s on %zu ops: expected ok, got %s %s: %s\n", name, h.ops.size(),
-                   std::string(to_string(v.status)).c_str(), v.clause.c_str(), v.message.c_str());
+    if (v.status != expect) {
+      std::fprintf(stderr, "bench_history: %s on %zu ops: expected %s, got %s %s: %s\n", name, h.ops.size(),
+                   std::string(to_string(expect)).c_str(), std::string(to_string(v.status)).c_str(),
+                   v.clause.c_str(), v.message.c_str());
       return false;
     }
     if (run == 0) std::fprintf(stderr, "bench_history: %s on %zu ops: %s\n", name, h.ops.size(), v.message.c_str());
@@ -134,6 +139,16 @@ bool time_it(const char* name, const History& h, int runs, const std::function<V
   std::printf("%s.%zu_ops_8_procs\tseconds\t%.4f\n", name, h.ops.size(), times[times.size() / 2]);
   std::fflush(stdout);
   return true;
+}
+
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+
+// The ok get before ok get `i` (npos when `i` is not an ok get, or there is none).
+std::size_t previous_get(const History& h, std::size_t i) {
+  if (h.ops[i].kind != OpKind::get || !h.ops[i].ok()) return npos;
+  for (std::size_t j = i; j-- > 0;)
+    if (h.ops[j].kind == OpKind::get && h.ops[j].ok()) return j;
+  return npos;
 }
 
 Verdict exact(const History& h, LinearizabilityMethod method) {
@@ -182,6 +197,15 @@ int main(int argc, char** argv) {
   if (!time_it("queue_exact", h, runs, [](const History& x) { return exact(x, LinearizabilityMethod::native); }))
     return 1;
   std::printf("rss_after_exact.%zu_ops\tMiB\t%ld\n", ops, peak_rss_mib());
+  // The same history made illegal in its middle: a get returns again the item of the get
+  // before it. The search must then give up every way of ordering what came before.
+  History bad = h;
+  std::size_t second = bad.ops.size() / 2, first = previous_get(bad, second);
+  while (first == npos) first = previous_get(bad, ++second);
+  bad.ops[second].value = bad.ops[first].value;
+  if (!time_it("queue_exact_illegal", bad, runs, [](const History& x) { return exact(x, LinearizabilityMethod::native); },
+               Status::illegal))
+    return 1;
   if (big > 0) {
     const History hb = make_history(big, 4, 4);
     if (!time_it("queue_exact", hb, 1, [](const History& x) { return exact(x, LinearizabilityMethod::native); }))

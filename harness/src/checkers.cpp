@@ -113,6 +113,7 @@ Verdict check(std::string_view name, const History& history, const nlohmann::jso
     LockCheckOptions o;
     r.get("object", o.object);
     r.get("reentrant", o.reentrant);
+    r.tier("notice", o.notice);
     r.done();
     return check_lock(history, o);
   }

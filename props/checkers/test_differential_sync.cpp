@@ -553,6 +553,19 @@ TEST(DifferentialSync, LegalHistoriesAreOkForTheSearch) {
   }
 }
 
+// Fixtures on which the two answers differ by design, with the reason.
+const std::map<std::string, std::string>& expected_disagreements() {
+  static const std::string timed =
+      "a timing tolerance (the lock free for longer than a tier during a timed wait that gave up); "
+      "linearizability has no durations: the call may take effect before that";
+  static const std::map<std::string, std::string> m{
+      {"lock-timed-acquire-free-bad", "L-ACQ-6 is " + timed},
+      {"lock-rlock-timed-acquire-free-bad", "RL-ACQ-2 (rule 2c) is " + timed},
+      {"lock-rlock-timed-acquire-own-info-bad", "RL-ACQ-2 (rule 2c) is " + timed},
+  };
+  return m;
+}
+
 // The lock and pipe fixtures, judged by the search too.
 TEST(DifferentialSync, TheLockAndPipeFixturesAgree) {
   const auto fs = fixtures::load_fixtures([](const std::string& n) { return n.starts_with("lock-") || n.starts_with("pipe-"); });
@@ -571,6 +584,10 @@ TEST(DifferentialSync, TheLockAndPipeFixturesAgree) {
     const Verdict rules = check(f.checker(), f.history, opt);
     const Verdict search = check_linearizable(f.history, o);
     if (rules.is_unknown() || search.is_unknown()) continue;
+    if (const auto known = expected_disagreements().find(f.name); known != expected_disagreements().end()) {
+      EXPECT_NE(search.status, rules.status) << f.name << " now agrees: drop it from expected_disagreements()";
+      continue;
+    }
     EXPECT_EQ(to_string(search.status), to_string(rules.status)) << f.name << ": " << search.message;
   }
 }

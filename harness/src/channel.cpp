@@ -85,6 +85,41 @@ std::int64_t take_bound(const History& h, const Channel& ch, const ChannelItem& 
   return std::numeric_limits<std::int64_t>::min();  // info put never got: maybe never put
 }
 
+PresentIndex::PresentIndex(const History& h, const Channel& ch, std::int64_t longer_than) : longer_than_(longer_than) {
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < ch.items.size(); ++i) {
+    const ChannelItem& it = ch.items[i];
+    if (!h.ops[it.put].ok()) continue;
+    if (longer_than != std::numeric_limits<std::int64_t>::min() &&
+        take_bound(h, ch, it) - h.ops[it.put].return_ns <= longer_than)
+      continue;
+    order.push_back(i);
+  }
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return h.ops[ch.items[a].put].return_ns < h.ops[ch.items[b].put].return_ns;
+  });
+  put_ret_.reserve(order.size());
+  best_.reserve(order.size());
+  std::int64_t best = std::numeric_limits<std::int64_t>::min();
+  std::size_t best_item = npos;
+  for (std::size_t i : order) {
+    put_ret_.push_back(h.ops[ch.items[i].put].return_ns);
+    const std::int64_t tb = take_bound(h, ch, ch.items[i]);
+    if (tb > best) {
+      best = tb;
+      best_item = i;
+    }
+    best_.emplace_back(best, best_item);
+  }
+}
+
+std::size_t PresentIndex::witness(std::int64_t t0, std::int64_t t1) const {
+  const auto n = static_cast<std::size_t>(std::lower_bound(put_ret_.begin(), put_ret_.end(), t0) - put_ret_.begin());
+  if (n == 0) return npos;
+  const auto& [best, item] = best_[n - 1];
+  return best > t1 ? item : npos;
+}
+
 namespace {
 
 // The real-time order rule over one group of items (see check_channel_order).

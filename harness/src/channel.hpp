@@ -3,6 +3,7 @@
 // that produced it, then "nothing invented, nothing duplicated, order kept" (private).
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,5 +51,27 @@ std::optional<Verdict> check_channel_order(const History& h, const Channel& ch, 
 /// invoke; for a never-consumed ok item, the first info take; kNever when nothing could have
 /// taken it). npos items (info, never consumed) get a negative value: not known present.
 std::int64_t take_bound(const History& h, const Channel& ch, const ChannelItem& item);
+
+/// The ok items, sorted by produce return, with the running maximum of their take bound:
+/// answers "is some item definitely in the channel during [t0, t1]?" in O(log n). An item is
+/// definitely there from its produce's return to its take bound. With `longer_than`, only
+/// items definitely there for longer than that are indexed.
+class PresentIndex {
+ public:
+  PresentIndex(const History& h, const Channel& ch,
+               std::int64_t longer_than = std::numeric_limits<std::int64_t>::min());
+  /// An item (index into ch.items) produced before t0 that stayed until after t1, or npos.
+  [[nodiscard]] std::size_t witness(std::int64_t t0, std::int64_t t1) const;
+  /// With `longer_than` = d >= 0: an item definitely there for more than d of [from, to] (the
+  /// wait of a timed call that gave up), or npos.
+  [[nodiscard]] std::size_t lasting(std::int64_t from, std::int64_t to) const {
+    return to - from > longer_than_ ? witness(to - longer_than_, from + longer_than_) : npos;
+  }
+
+ private:
+  std::int64_t longer_than_;
+  std::vector<std::int64_t> put_ret_;
+  std::vector<std::pair<std::int64_t, std::size_t>> best_;  // (max take bound so far, its item)
+};
 
 }  // namespace mpconform::detail

@@ -7,6 +7,7 @@
 
 #include "checker_support.hpp"
 #include "mpconform/checkers/lock.hpp"
+#include "mpconform/tiers.hpp"
 
 namespace mpconform {
 namespace {
@@ -69,6 +70,51 @@ struct MaybeHeld {
     const auto n = static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), to) - starts.begin());
     return n > 0 && latest[n - 1].of_others(p, exclude) >= from;
   }
+};
+
+// Runs of time in which none of some sections was possibly held: the gaps of the union of
+// their closed [maybe_from, maybe_to] (a section touching a run's end splits it). Only runs
+// longer than `longer` are kept, so "a run covering more than `longer` of a wait" is one
+// binary search. Each run names the ops that bound it: the release (else the acquire) of the
+// section that ends just before it, the acquire of the one that starts it (npos at the ends).
+class FreeRuns {
+ public:
+  struct Run {
+    std::int64_t from;
+    std::int64_t to;
+    std::size_t before;
+    std::size_t after;
+  };
+  FreeRuns(std::vector<const Section*> held, std::int64_t longer) : longer_(longer) {
+    std::sort(held.begin(), held.end(),
+              [](const Section* a, const Section* b) { return a->maybe_from < b->maybe_from; });
+    std::int64_t end = std::numeric_limits<std::int64_t>::min();  // the latest maybe_to so far
+    std::size_t end_op = npos;
+    for (const Section* s : held) {
+      if (s->maybe_from > end) add({end, s->maybe_from, end_op, s->acquire});
+      if (end_op == npos || s->maybe_to > end) {
+        end = s->maybe_to;
+        end_op = s->release != npos ? s->release : s->acquire;
+      }
+    }
+    if (end != kNever) add({end, kNever, end_op, npos});
+  }
+  // The run covering more than `longer` of [from, to], or nullptr.
+  [[nodiscard]] const Run* covering(std::int64_t from, std::int64_t to) const {
+    if (to - from <= longer_) return nullptr;
+    // Runs are disjoint and sorted: the first that ends after from + longer is the only
+    // candidate, as later ones start later.
+    const auto it = std::upper_bound(runs_.begin(), runs_.end(), from + longer_,
+                                     [](std::int64_t t, const Run& r) { return t < r.to; });
+    return it != runs_.end() && it->from < to - longer_ ? &*it : nullptr;
+  }
+
+ private:
+  void add(const Run& r) {
+    if (r.to - longer_ > r.from) runs_.push_back(r);  // (not r.to - r.from: r.from may be the minimum)
+  }
+  std::int64_t longer_;
+  std::vector<Run> runs_;
 };
 
 std::string acquire_clause(const Op& a, bool reentrant) {
@@ -375,19 +421,65 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
                                           short_name(h, i), short_name(h, forced)));
     }
   }
-  if (o.reentrant) return Verdict::ok();
-
-  for (std::size_t i : failed_releases) {
-    const Op& r = h.ops[i];
-    for (const Section* s : definite) {
-      if (s->held_from < r.invoke_ns && s->held_to > r.return_ns) {
-        std::vector<std::size_t> window{s->acquire, i};
-        if (s->release != npos) window.push_back(s->release);
-        return Verdict::illegal("L-REL-3", window,
-                                fmt::format("{} failed while the Lock was held since {}", short_name(h, i),
-                                            short_name(h, s->acquire)));
+  // Rule 2b: a Lock's release fails only when it may be free.
+  if (!o.reentrant) {
+    for (std::size_t i : failed_releases) {
+      const Op& r = h.ops[i];
+      for (const Section* s : definite) {
+        if (s->held_from < r.invoke_ns && s->held_to > r.return_ns) {
+          std::vector<std::size_t> window{s->acquire, i};
+          if (s->release != npos) window.push_back(s->release);
+          return Verdict::illegal("L-REL-3", window,
+                                  fmt::format("{} failed while the Lock was held since {}", short_name(h, i),
+                                              short_name(h, s->acquire)));
+        }
       }
     }
+  }
+
+  // Rule 2c: a timed acquire notices the lock freeing while it waits. For an RLock, runs free
+  // of the other processes' sections. A process's own sections matter only when one may be
+  // held for good (after its info op): any other was over, its release returned, before the
+  // acquire was invoked, or began after it returned (its ops do not overlap). Such a process
+  // gets runs of its own.
+  const std::int64_t notice = nanoseconds(o.notice);
+  const auto free_of = [&](std::optional<std::uint32_t> except) {
+    std::vector<const Section*> held;
+    for (const Section& s : sections)
+      if (!except || h.ops[s.acquire].process != *except) held.push_back(&s);
+    return FreeRuns(std::move(held), notice);
+  };
+  const FreeRuns free_runs = free_of(std::nullopt);
+  std::map<std::uint32_t, std::int64_t> own_for_good;  // process -> earliest maybe_from of its sections never ending
+  for (const Section& s : sections) {
+    if (s.maybe_to != kNever) continue;
+    auto [it, fresh] = own_for_good.emplace(h.ops[s.acquire].process, s.maybe_from);
+    if (!fresh) it->second = std::min(it->second, s.maybe_from);
+  }
+  std::map<std::uint32_t, FreeRuns> free_of_others;
+  for (std::size_t i : failed_acquires) {
+    const Op& f = h.ops[i];
+    if (f.error != ErrorKind::Timeout || f.timeout_ns <= 0) continue;
+    const std::int64_t end = detail::waited_until(f);
+    const FreeRuns::Run* run = free_runs.covering(f.invoke_ns, end);
+    const auto own = own_for_good.find(f.process);
+    if (run == nullptr && o.reentrant && own != own_for_good.end() && own->second < end) {
+      auto it = free_of_others.find(f.process);
+      if (it == free_of_others.end()) it = free_of_others.emplace(f.process, free_of(f.process)).first;
+      run = it->second.covering(f.invoke_ns, end);
+    }
+    if (run == nullptr) continue;
+    std::vector<std::size_t> window{i};
+    for (std::size_t b : {run->before, run->after})
+      if (b != npos) window.push_back(b);
+    const std::int64_t from = std::max(run->from, f.invoke_ns);
+    return Verdict::illegal(acquire_clause(f, o.reentrant), window,
+                            fmt::format("{} (timeout {}) returned False although the {} was free{} for {} of its "
+                                        "wait, from {}, longer than tier {} ({})",
+                                        short_name(h, i), detail::seconds_str(f.timeout_ns),
+                                        o.reentrant ? "RLock" : "Lock", o.reentrant ? " of other processes" : "",
+                                        detail::seconds_str(std::min(run->to, end) - from), detail::seconds_str(from),
+                                        o.notice.name, detail::seconds_str(notice)));
   }
   return Verdict::ok();
 }

@@ -7,6 +7,7 @@
 
 #include "channel.hpp"
 #include "mpconform/checkers/pipe.hpp"
+#include "mpconform/tiers.hpp"
 
 namespace mpconform {
 
@@ -117,6 +118,79 @@ std::optional<Verdict> check_info_takes(const History& h, const PipeCheckOptions
                                         "info recv left could have taken it (each takes one message, after it was "
                                         "sent and not ahead of an earlier message received later)",
                                         short_name(h, put), short_name(h, need.by)));
+  }
+  return std::nullopt;
+}
+
+// Rule 8: a poll that returned False although the pipe was certainly readable: at EOF before
+// it was invoked, or, for a timed poll, at EOF or with a message certainly pending for longer
+// than the `notice` tier of its wait.
+std::optional<Verdict> check_polls(const History& h, const PipeCheckOptions& o, const Channel& ch,
+                                   const std::set<std::uint32_t>& writers) {
+  // EOF is certain once every writer's copy certainly closed: its ok close on this object
+  // returned, or an ok gone op saw it dead (exit ops do not count: a process closes its copies
+  // after its exit op returns). kNever when some writer has neither, or there is no writer.
+  std::map<std::uint32_t, std::pair<std::int64_t, std::size_t>> closed;  // writer -> (instant, op)
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& op = h.ops[i];
+    if (!op.ok() || op.return_ns == kNever) continue;
+    std::uint32_t w = 0;
+    if (op.kind == OpKind::close && op.object == o.object)
+      w = op.process;
+    else if (op.kind == OpKind::gone && op.value <= std::numeric_limits<std::uint32_t>::max())
+      w = static_cast<std::uint32_t>(op.value);
+    else
+      continue;
+    if (!writers.count(w)) continue;
+    auto [it, fresh] = closed.emplace(w, std::make_pair(op.return_ns, i));
+    if (!fresh && op.return_ns < it->second.first) it->second = {op.return_ns, i};
+  }
+  std::pair<std::int64_t, std::size_t> eof{writers.empty() ? kNever : std::numeric_limits<std::int64_t>::min(), npos};
+  for (std::uint32_t w : writers) {
+    const auto it = closed.find(w);
+    if (it == closed.end()) {
+      eof = {kNever, npos};
+      break;
+    }
+    eof = std::max(eof, it->second);
+  }
+
+  const std::int64_t notice = nanoseconds(o.notice);
+  const detail::PresentIndex lasting(h, ch, notice);
+  for (std::size_t i = 0; i < h.ops.size(); ++i) {
+    const Op& p = h.ops[i];
+    if (p.object != o.object || p.kind != OpKind::poll || !p.failed() || p.error != ErrorKind::Timeout) continue;
+    if (p.invoke_ns > eof.first) {
+      return Verdict::illegal("C-EOF-1", {eof.second, i},
+                              fmt::format("{} returned False, but every copy of the write end was closed before it "
+                                          "was invoked (the last by {}): EOF is readable",
+                                          short_name(h, i), short_name(h, eof.second)));
+    }
+    if (p.timeout_ns <= 0) continue;
+    const std::int64_t end = detail::waited_until(p);
+    if (eof.first != kNever && end - std::max(p.invoke_ns, eof.first) > notice) {
+      return Verdict::illegal(
+          "C-EOF-1", {eof.second, i},
+          fmt::format("{} (timeout {}) returned False, but every copy of the write end was closed (the last by {}) "
+                      "for {} of its wait, from {}, longer than tier {} ({})",
+                      short_name(h, i), detail::seconds_str(p.timeout_ns), short_name(h, eof.second),
+                      detail::seconds_str(end - eof.first), detail::seconds_str(eof.first), o.notice.name,
+                      detail::seconds_str(notice)));
+    }
+    const std::size_t w = lasting.lasting(p.invoke_ns, end);
+    if (w == npos) continue;
+    const ChannelItem& it = ch.items[w];
+    const std::int64_t from = std::max(h.ops[it.put].return_ns, p.invoke_ns);
+    const std::int64_t to = std::min(detail::take_bound(h, ch, it), end);
+    std::vector<std::size_t> window{it.put, i};
+    if (it.get != npos) window.push_back(it.get);
+    return Verdict::illegal(
+        "C-POLL-2", window,
+        fmt::format("{} (timeout {}) returned False although {} was pending for {} of its wait, from {}, longer "
+                    "than tier {} ({})",
+                    short_name(h, i), detail::seconds_str(p.timeout_ns), short_name(h, it.put),
+                    detail::seconds_str(to - from), detail::seconds_str(from), o.notice.name,
+                    detail::seconds_str(notice)));
   }
   return std::nullopt;
 }
@@ -298,6 +372,7 @@ Verdict check_pipe(const History& history, const PipeCheckOptions& o) {
     }
   }
   if (auto v = check_info_takes(h, o, ch)) return *v;
+  if (auto v = check_polls(h, o, ch, writers)) return *v;
   if (!undecided.empty()) return Verdict::unknown("C-EOF-2", undecided);
   return Verdict::ok();
 }

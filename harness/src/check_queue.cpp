@@ -1,6 +1,5 @@
 // The queue checker (see mpconform/checkers/queue.hpp for the rules).
 #include <algorithm>
-#include <limits>
 
 #include "channel.hpp"
 #include "mpconform/checkers/queue.hpp"
@@ -13,52 +12,8 @@ namespace {
 using detail::Channel;
 using detail::ChannelItem;
 using detail::npos;
+using detail::PresentIndex;
 using detail::short_name;
-
-constexpr std::int64_t kMinTime = std::numeric_limits<std::int64_t>::min();
-
-// Items with an ok put, sorted by put return, with the running maximum of their take bound:
-// answers "is some item definitely in the queue during [t0, t1]?" in O(log n). With
-// `longer_than`, only items definitely in the queue for longer than that are indexed.
-class PresentIndex {
- public:
-  PresentIndex(const History& h, const Channel& ch, std::int64_t longer_than = kMinTime) {
-    for (std::size_t i = 0; i < ch.items.size(); ++i) {
-      const ChannelItem& it = ch.items[i];
-      if (!h.ops[it.put].ok()) continue;
-      if (longer_than != kMinTime && detail::take_bound(h, ch, it) - h.ops[it.put].return_ns <= longer_than) continue;
-      order_.push_back(i);
-    }
-    std::sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
-      return h.ops[ch.items[a].put].return_ns < h.ops[ch.items[b].put].return_ns;
-    });
-    put_ret_.reserve(order_.size());
-    best_.reserve(order_.size());
-    std::int64_t best = kMinTime;
-    std::size_t best_item = npos;
-    for (std::size_t i : order_) {
-      put_ret_.push_back(h.ops[ch.items[i].put].return_ns);
-      const std::int64_t tb = detail::take_bound(h, ch, ch.items[i]);
-      if (tb > best) {
-        best = tb;
-        best_item = i;
-      }
-      best_.emplace_back(best, best_item);
-    }
-  }
-  // An item whose put returned before t0 and that stayed until after t1, or npos.
-  [[nodiscard]] std::size_t witness(std::int64_t t0, std::int64_t t1) const {
-    const auto n = static_cast<std::size_t>(std::lower_bound(put_ret_.begin(), put_ret_.end(), t0) - put_ret_.begin());
-    if (n == 0) return npos;
-    const auto& [best, item] = best_[n - 1];
-    return best > t1 ? item : npos;
-  }
-
- private:
-  std::vector<std::size_t> order_;
-  std::vector<std::int64_t> put_ret_;
-  std::vector<std::pair<std::int64_t, std::size_t>> best_;
-};
 
 struct Bounds {
   std::int64_t lower = 0;  // L: definitely present during all of q
@@ -149,7 +104,7 @@ std::optional<Verdict> full_while_room(const History& h, const Channel& ch, cons
     if (p.object != o.object || p.kind != OpKind::put || !p.failed() || p.error != ErrorKind::Full ||
         p.timeout_ns <= 0)
       continue;
-    const std::int64_t end = std::min(p.return_ns, p.invoke_ns + p.timeout_ns);
+    const std::int64_t end = detail::waited_until(p);
     if (end - p.invoke_ns <= notice) continue;
     // U is constant between change points: walk the pieces of [invoke, end] and measure each
     // run with a free slot.
@@ -248,12 +203,8 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
       if (g.object != o.object || g.kind != OpKind::get || !g.failed() || g.error != ErrorKind::Empty ||
           g.timeout_ns <= 0)
         continue;
-      // The get waited for items during [invoke, end] at least (it may return late, not early).
-      const std::int64_t end = std::min(g.return_ns, g.invoke_ns + g.timeout_ns);
-      if (end - g.invoke_ns <= notice) continue;
-      // An item present during more than `notice` of [invoke, end]: put return < end - notice
-      // and take bound > invoke + notice (and present for longer than notice at all).
-      const std::size_t w = lasting.witness(end - notice, g.invoke_ns + notice);
+      const std::int64_t end = detail::waited_until(g);
+      const std::size_t w = lasting.lasting(g.invoke_ns, end);
       if (w == npos) continue;
       const ChannelItem& it = ch.items[w];
       const std::int64_t from = std::max(h.ops[it.put].return_ns, g.invoke_ns);

@@ -71,6 +71,11 @@ inline std::string short_name(const History& h, std::size_t i) {
   return fmt::format("#{} p{} {}({})", i, op.process, to_string(op.kind), v);
 }
 
+/// A call with a positive timeout that gave up (get raising Empty, acquire or poll returning
+/// False) waited for its object during [invoke_ns, waited_until(op)] at least: a call may give
+/// up late, never early.
+inline std::int64_t waited_until(const Op& op) { return std::min(op.return_ns, op.invoke_ns + op.timeout_ns); }
+
 inline std::string seconds_str(std::int64_t ns) {
   return fmt::format("{:.3f} s", static_cast<double>(ns) / 1e9);
 }

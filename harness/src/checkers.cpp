@@ -29,7 +29,8 @@ constexpr std::string_view kJoinable[] = {"JQ-9", "JQ-11", "JQ-2"};
 constexpr std::string_view kTimeouts[] = {"Q-FULL-3", "Q-FULL-1", "Q-EMPTY-3", "Q-EMPTY-1", "L-ACQ-6",
                                           "L-ACQ-2",  "C-POLL-2", "C-POLL-1",  "P-JOIN-5",  "P-JOIN-6"};
 constexpr std::string_view kDaemon[] = {"X-EXIT-1", "X-EXIT-8", "X-EXIT-7", "P-EXIT-2", "P-EXIT-1"};
-constexpr std::string_view kPipe[] = {"C-SEND-12", "C-EOF-5", "C-EOF-2", "C-CLOSE-1", "C-CLOSE-4", "C-EPIPE-1"};
+constexpr std::string_view kPipe[] = {"C-SEND-12", "C-EOF-5",   "C-EOF-2", "C-CLOSE-1",
+                                     "C-CLOSE-4", "C-EPIPE-1", "C-EOF-1", "C-POLL-2"};
 constexpr std::string_view kValue[] = {"V-ATOM-3"};
 const std::array<std::span<const std::string_view>, 8> kClausesOf{kQueue,    kLock,   kTickets, kJoinable,
                                                                   kTimeouts, kDaemon, kPipe,    kValue};
@@ -113,6 +114,7 @@ Verdict check(std::string_view name, const History& history, const nlohmann::jso
     LockCheckOptions o;
     r.get("object", o.object);
     r.get("reentrant", o.reentrant);
+    r.tier("notice", o.notice);
     r.done();
     return check_lock(history, o);
   }
@@ -151,6 +153,7 @@ Verdict check(std::string_view name, const History& history, const nlohmann::jso
     r.get("object", o.object);
     r.get("writers", o.writers);
     r.get("drained", o.drained);
+    r.tier("notice", o.notice);
     r.done();
     return check_pipe(history, o);
   }

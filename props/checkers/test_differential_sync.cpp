@@ -449,8 +449,9 @@ std::string excuse(const std::string& mode, const Case& c, const Verdict& checke
   // recursion count may be off by one): its later sections count as possibly held only, and
   // its ownership rules are skipped. The search tries both; only it can reject such a history.
   if (mode != "pipe" && checker.is_ok() && search.is_illegal() && info_then_more(c.history)) return "info";
-  // check_pipe does not read poll: a poll whose answer no order explains is the search's
-  // alone ("poll"). A send that raised BrokenPipeError after the last recv/poll that proves the
+  // check_pipe judges a poll only once EOF is certain, or with a tolerance for a timed one that
+  // these histories' nanosecond waits never exceed: another poll whose answer no order
+  // explains is the search's alone ("poll"). A send that raised BrokenPipeError after the last recv/poll that proves the
   // read end open: the reader's end may have closed by then (its close or death is not an op
   // of this direction), so check_pipe accepts it (C-EPIPE-1 only rejects one with a later
   // proof); the search's model has no read-end close and rejects every BrokenPipeError
@@ -553,6 +554,21 @@ TEST(DifferentialSync, LegalHistoriesAreOkForTheSearch) {
   }
 }
 
+// Fixtures on which the two answers differ by design, with the reason.
+const std::map<std::string, std::string>& expected_disagreements() {
+  static const std::string timed =
+      "a timing tolerance (the lock free, or the pipe readable, for longer than a tier during a timed wait that "
+      "gave up); linearizability has no durations: the call may take effect before that";
+  static const std::map<std::string, std::string> m{
+      {"lock-timed-acquire-free-bad", "L-ACQ-6 is " + timed},
+      {"lock-rlock-timed-acquire-free-bad", "RL-ACQ-2 (rule 2c) is " + timed},
+      {"lock-rlock-timed-acquire-own-info-bad", "RL-ACQ-2 (rule 2c) is " + timed},
+      {"pipe-poll-missed-bad", "C-POLL-2 is " + timed},
+      {"pipe-poll-eof-timed-bad", "C-EOF-1 for a timed poll is " + timed},
+  };
+  return m;
+}
+
 // The lock and pipe fixtures, judged by the search too.
 TEST(DifferentialSync, TheLockAndPipeFixturesAgree) {
   const auto fs = fixtures::load_fixtures([](const std::string& n) { return n.starts_with("lock-") || n.starts_with("pipe-"); });
@@ -571,6 +587,10 @@ TEST(DifferentialSync, TheLockAndPipeFixturesAgree) {
     const Verdict rules = check(f.checker(), f.history, opt);
     const Verdict search = check_linearizable(f.history, o);
     if (rules.is_unknown() || search.is_unknown()) continue;
+    if (const auto known = expected_disagreements().find(f.name); known != expected_disagreements().end()) {
+      EXPECT_NE(search.status, rules.status) << f.name << " now agrees: drop it from expected_disagreements()";
+      continue;
+    }
     EXPECT_EQ(to_string(search.status), to_string(rules.status)) << f.name << ": " << search.message;
   }
 }

@@ -36,6 +36,14 @@
 //  2b. Lock: a Lock is not reentrant: a holder's second ok acquire with no release between is
 //     illegal (L-ACQ-3); a release that failed while the Lock was definitely held during the
 //     whole call is illegal (L-REL-3);
+//  2c. a timed acquire notices the lock freeing while it waits: an acquire with a positive
+//     timeout that returned False is illegal when the lock was certainly free (no section
+//     possibly held, as in rule 2, sections held for good and uncertain ones included; for an
+//     RLock, no section of another process) for a run longer than the `notice` tier during
+//     [invoke, min(return, invoke + timeout)] (it may give up late, never early, so it was
+//     waiting then). L-ACQ-6 (RL-ACQ-2 for an RLock): False is the outcome of a lock that
+//     stayed held through the wait. The tier is the rule's one assumption: a waiting acquire
+//     takes a lock that frees within it;
 //  3. RLock ownership: a release that succeeded by a process that did not own the RLock (its
 //     own acquires and releases balance) is illegal (RL-REL-1); a failed release or a failed
 //     acquire by the owner is illegal (RL-ACQ-3, RL-ACQ-1).
@@ -54,6 +62,7 @@
 #include <cstdint>
 
 #include "mpconform/history.hpp"
+#include "mpconform/tiers.hpp"
 #include "mpconform/verdict.hpp"
 
 namespace mpconform {
@@ -61,9 +70,13 @@ namespace mpconform {
 struct LockCheckOptions {
   std::uint32_t object = 0;  // the lock's Op::object
   bool reentrant = false;    // an RLock
+  // Rule 2c: how soon a waiting acquire takes a lock that frees (the reference wakes it at once).
+  Tier notice = tiers::instant;
 };
 
-/// Checks the lock rules above. Pure; O(n log n).
+/// Checks the lock rules above. Pure; O(n log n) (rule 2c: once more per RLock process that
+/// may hold the lock for good, after its own info op, and later timed out). Reads the tier
+/// (MPCONFORM_TIME_SCALE) when called.
 Verdict check_lock(const History& history, const LockCheckOptions& options = {});
 
 }  // namespace mpconform

@@ -44,12 +44,25 @@
 //     got a message ahead of it (FIFO: it would have taken it out of order).
 //     Decided by a maximum matching; skipped when (messages x info recvs x the smaller of the
 //     two) exceeds 1e8.
-// Not judged: polls (the exact search, mpconform/linearizability.hpp, reads them), and the
-// order in which several info recvs took the messages they may have taken.
+//  8. a poll notices what it waits for (poll: ok = returned True, fail Timeout = returned
+//     False). EOF is certain once every writer's copy certainly closed: its ok close on this
+//     object returned, or an ok gone op saw the writer dead (an exit op does not count: the
+//     copies close after it returns). A poll that returned False although EOF was certain
+//     before it was invoked is illegal, whatever its timeout (C-EOF-1: EOF counts as
+//     readable). A poll with a positive timeout that returned False is illegal when, for longer
+//     than the `notice` tier during [invoke, min(return, invoke + timeout)], EOF was certain
+//     (C-EOF-1) or some message was certainly pending (C-POLL-2): its ok send returned, and it
+//     was received only by a recv invoked later, or never received with no info recv invoked
+//     by then (as the queue checker's rule 6). The tier is the rule's one assumption: a waiting
+//     poll wakes within it once the pipe is readable.
+// Not judged: the order in which several info recvs took the messages they may have taken; a
+// poll that does not wait (poll(0)) and returned False while a message was certainly pending
+// during the whole call (the exact search, mpconform/linearizability.hpp, rejects it).
 #include <cstdint>
 #include <vector>
 
 #include "mpconform/history.hpp"
+#include "mpconform/tiers.hpp"
 #include "mpconform/verdict.hpp"
 
 namespace mpconform {
@@ -58,8 +71,12 @@ struct PipeCheckOptions {
   std::uint32_t object = 0;             // the direction's Op::object
   std::vector<std::uint32_t> writers;   // processes holding a copy of the write end
   bool drained = false;
+  // Rule 8: how soon a waiting poll sees a message or EOF (the reference wakes it at once).
+  Tier notice = tiers::instant;
 };
 
+/// Checks the pipe rules above. Pure; O(n log n) but for rule 7 (budgeted). Reads the tier
+/// (MPCONFORM_TIME_SCALE) when called.
 Verdict check_pipe(const History& history, const PipeCheckOptions& options = {});
 
 }  // namespace mpconform

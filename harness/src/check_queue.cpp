@@ -143,7 +143,9 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
 
   Channel ch;
   if (auto v = detail::build_channel(h, o.object, OpKind::put, OpKind::get, clauses, ch)) return *v;
-  if (auto v = detail::check_channel_order(h, ch, /*per_producer=*/true, clauses)) return *v;
+  // A queue that claims to be linearizable (rule 9 applies) is FIFO across producers too.
+  const bool linearizable = o.exact && !o.cpython_racy_get && !o.cpython_racy_empty;
+  if (auto v = detail::check_channel_order(h, ch, /*per_producer=*/!linearizable, clauses)) return *v;
 
   std::string note;
   // Rule 4: nothing lost.
@@ -342,7 +344,7 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
   // for what rules 1-8 do not see: order across producers, counts that only a whole order
   // contradicts. Not with CPython's races: the models have no feeder threads, whose
   // reordering of different producers' items CPython shows.
-  if (o.exact && !o.cpython_racy_get && !o.cpython_racy_empty) {
+  if (linearizable) {
     LinearizabilityOptions lo;
     lo.object = o.object;
     lo.kind = o.simple_queue ? LinearizableKind::simple_queue

@@ -15,7 +15,9 @@
 //       gets prove nothing);
 //     - if a was put ok and never got, get(b) must not return before some info get (a
 //       consumer killed mid-call) could have taken a.
-//     Items of different producers are not ordered (CPython's feeder threads may overtake).
+//     Items of different producers are ordered the same way (put(a) returned before put(b)
+//     was invoked) only for a queue judged linearizable (`exact`, no racy flags, as rule 9):
+//     CPython's feeder threads may let them overtake.
 //  4. nothing lost (only with `drained`: the consumers emptied the queue at the end): every ok
 //     put is got, except as many as there are info gets (each may have taken one) (Q-ORDER-2);
 //  5. Empty only when allowed: a get that raised queue.Empty is illegal when some item was

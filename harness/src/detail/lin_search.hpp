@@ -391,12 +391,12 @@ class Search {
   // never goes back never touches the memo (a legal history costs one small step per op).
   Verdict search() {
     placed_.assign((entries_.size() + 63) / 64, 0);
-    std::size_t chain_length = 0;
-    for (std::uint32_t c : chain_.position) chain_length += c != Chain::kNone;
-    chain_placed_.assign(chain_length, false);
-    chain_entry_.assign(chain_length, 0);
     for (std::size_t k = 0; k < chain_.position.size(); ++k)
-      if (chain_.position[k] != Chain::kNone) chain_entry_[chain_.position[k]] = k;
+      if (const std::uint32_t c = chain_.position[k]; c != Chain::kNone) {
+        if (c >= chain_entry_.size()) chain_entry_.resize(c + 1);
+        chain_entry_[c] = k;
+      }
+    chain_placed_.assign(chain_entry_.size(), false);
     Fingerprints failed;
     std::vector<Frame> stack;
     stack.reserve(entries_.size());  // at most one frame per op

@@ -113,6 +113,15 @@ PresentIndex::PresentIndex(const History& h, const Channel& ch, std::int64_t lon
   }
 }
 
+PresentIndex::Stretch PresentIndex::stretch(const History& h, const Channel& ch, std::size_t item, std::size_t waiter,
+                                            std::int64_t end) {
+  const ChannelItem& it = ch.items[item];
+  Stretch s{{it.put, waiter}, std::max(h.ops[it.put].return_ns, h.ops[waiter].invoke_ns),
+            std::min(take_bound(h, ch, it), end)};
+  if (it.get != npos) s.window.push_back(it.get);
+  return s;
+}
+
 std::size_t PresentIndex::witness(std::int64_t t0, std::int64_t t1) const {
   const auto n = static_cast<std::size_t>(std::lower_bound(put_ret_.begin(), put_ret_.end(), t0) - put_ret_.begin());
   if (n == 0) return npos;

@@ -67,6 +67,14 @@ class PresentIndex {
   [[nodiscard]] std::size_t lasting(std::int64_t from, std::int64_t to) const {
     return to - from > longer_than_ ? witness(to - longer_than_, from + longer_than_) : npos;
   }
+  /// What lasting() found, for a verdict: the ops to show (the item's produce, the waiting
+  /// op, the item's take if any) and the stretch [from, to] of the wait it was there.
+  struct Stretch {
+    std::vector<std::size_t> window;
+    std::int64_t from, to;
+  };
+  [[nodiscard]] static Stretch stretch(const History& h, const Channel& ch, std::size_t item, std::size_t waiter,
+                                       std::int64_t end);
 
  private:
   std::int64_t longer_than_;

@@ -179,16 +179,12 @@ std::optional<Verdict> check_polls(const History& h, const PipeCheckOptions& o, 
     }
     const std::size_t w = lasting.lasting(p.invoke_ns, end);
     if (w == npos) continue;
-    const ChannelItem& it = ch.items[w];
-    const std::int64_t from = std::max(h.ops[it.put].return_ns, p.invoke_ns);
-    const std::int64_t to = std::min(detail::take_bound(h, ch, it), end);
-    std::vector<std::size_t> window{it.put, i};
-    if (it.get != npos) window.push_back(it.get);
+    const auto [window, from, to] = detail::PresentIndex::stretch(h, ch, w, i, end);
     return Verdict::illegal(
         "C-POLL-2", window,
         fmt::format("{} (timeout {}) returned False although {} was pending for {} of its wait, from {}, longer "
                     "than tier {} ({})",
-                    short_name(h, i), detail::seconds_str(p.timeout_ns), short_name(h, it.put),
+                    short_name(h, i), detail::seconds_str(p.timeout_ns), short_name(h, window[0]),
                     detail::seconds_str(to - from), detail::seconds_str(from), o.notice.name,
                     detail::seconds_str(notice)));
   }

@@ -208,16 +208,12 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
       const std::int64_t end = detail::waited_until(g);
       const std::size_t w = lasting.lasting(g.invoke_ns, end);
       if (w == npos) continue;
-      const ChannelItem& it = ch.items[w];
-      const std::int64_t from = std::max(h.ops[it.put].return_ns, g.invoke_ns);
-      const std::int64_t to = std::min(detail::take_bound(h, ch, it), end);
-      std::vector<std::size_t> window{it.put, i};
-      if (it.get != npos) window.push_back(it.get);
+      const auto [window, from, to] = PresentIndex::stretch(h, ch, w, i, end);
       return Verdict::illegal(
           "Q-EMPTY-3", window,
           fmt::format("{} (timeout {}) raised queue.Empty although {} was in the queue for {} of its wait, "
                       "longer than tier {} ({})",
-                      short_name(h, i), detail::seconds_str(g.timeout_ns), short_name(h, it.put),
+                      short_name(h, i), detail::seconds_str(g.timeout_ns), short_name(h, window[0]),
                       detail::seconds_str(to - from), o.notice.name, detail::seconds_str(notice)));
     }
   }

@@ -27,7 +27,11 @@
 // get that raised Empty is legal whenever the queue was empty at some instant of its call).
 //
 // Cost: exponential in the worst case (the number of concurrent operations), bounded by
-// `max_states`; meant for histories of tens of operations (tests, differential testing).
+// `max_states`. With `method: native` (a queue) it is linear on legal histories (millions of
+// ops: it guesses the order from when items were got, and prunes with the order FIFO proves);
+// an illegal one costs about 200 states per op before the violation with 8 processes
+// (harness/INTERPRETING.md, "The exact search"). Through the models it suits histories of up
+// to some hundred thousand ops.
 #include <cstdint>
 #include <string_view>
 #include <string>

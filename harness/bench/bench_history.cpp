@@ -7,6 +7,10 @@
 //  - queue_rules: check_queue's rules 1-8 (option exact off),
 //  - queue_check: check_queue with all its rules (rule 9: the exact search),
 //  - queue_exact: check_linearizable over the native queue state alone;
+//  - queue_check_illegal: check_queue on the history made illegal (FIFO across producers), and
+//    queue_exact_illegal: the search alone on 2,000 ops made illegal the same way;
+//  - lock_check, lock_exact, lock_exact_illegal: check_lock and the search over the Lock model
+//    on a Lock's history from 8 processes (and one made illegal: two holders);
 // then once each: queue_exact on --big ops (default 10,000,000; 0 skips it), and the search
 // through the models (the generic checker) on 1000, 2000, 4000, ... ops until one run takes
 // longer than S/4 seconds (default S = 60: the next doubling would pass S).
@@ -35,6 +39,7 @@
 #include <string>
 #include <string_view>
 
+#include "mpconform/checkers/lock.hpp"
 #include "mpconform/checkers/queue.hpp"
 #include "mpconform/history.hpp"
 #include "mpconform/linearizability.hpp"
@@ -106,6 +111,46 @@ History make_history(std::size_t total_ops, std::uint32_t producers, std::uint32
     op.error = ErrorKind::Empty;
     op.invoke_ns = t;
     op.return_ns = t + 5;
+    h.ops.push_back(op);
+  }
+  return h;
+}
+
+// A Lock's history from `procs` processes, the same way: each process acquires (blocking when
+// the lock is free, else sometimes a non-blocking try that returns False), then releases; every
+// op takes effect at an instant of its interval.
+History make_lock_history(std::size_t total_ops, std::uint32_t procs) {
+  History h;
+  h.ops.reserve(total_ops);
+  Rng rng;
+  std::vector<std::int64_t> free_at(procs, 0);
+  std::vector<bool> holding(procs, false);
+  bool held = false;
+  std::int64_t t = 1000;
+  while (h.ops.size() < total_ops) {
+    t += rng.between(1, 4);
+    const auto p = static_cast<std::uint32_t>(rng.next() % procs);
+    if (free_at[p] > t) continue;
+    Op op;
+    op.process = p;
+    op.pid = static_cast<std::int32_t>(1000 + p);
+    op.invoke_ns = std::max(free_at[p], t - rng.between(0, 40));
+    op.return_ns = t + rng.between(1, 60);
+    if (holding[p]) {
+      op.kind = OpKind::release;
+      holding[p] = held = false;
+    } else if (!held) {
+      op.kind = OpKind::acquire;
+      holding[p] = held = true;
+    } else if (rng.next() % 4 == 0) {
+      op.kind = OpKind::acquire;
+      op.timeout_ns = 0;
+      op.outcome = Outcome::fail;
+      op.error = ErrorKind::Timeout;
+    } else {
+      continue;
+    }
+    free_at[p] = op.return_ns + 1;
     h.ops.push_back(op);
   }
   return h;
@@ -228,6 +273,25 @@ int main(int argc, char** argv) {
       return 1;
     std::printf("rss_after_exact.%zu_ops\tMiB\t%ld\n", big, peak_rss_mib());
   }
+  // A Lock: the rule checker and the search (through the models: a lock's state is one word).
+  const History hl = make_lock_history(ops, 8);
+  if (!time_it("lock_check", hl, runs, [](const History& x) { return check_lock(x, LockCheckOptions{}); })) return 1;
+  const auto lock_exact = [](const History& x) {
+    LinearizabilityOptions o;
+    o.kind = LinearizableKind::lock;
+    o.max_states = std::uint64_t{1} << 62;
+    return check_linearizable(x, o);
+  };
+  if (!time_it("lock_exact", hl, runs, lock_exact)) return 1;
+  // Made illegal in its middle: a try that returned False returns True instead (two holders).
+  History bad_lock = hl;
+  for (std::size_t i = bad_lock.ops.size() / 2; i < bad_lock.ops.size(); ++i)
+    if (bad_lock.ops[i].failed()) {
+      bad_lock.ops[i].outcome = Outcome::ok;
+      bad_lock.ops[i].error = ErrorKind::none;
+      break;
+    }
+  if (!time_it("lock_exact_illegal", bad_lock, runs, lock_exact, Status::illegal)) return 1;
   // The generic checker (spec::step of the models) on growing prefixes.
   for (std::size_t n = 1000; n <= ops; n *= 2) {
     History prefix;

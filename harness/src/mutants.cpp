@@ -61,6 +61,14 @@ class Wait {
   std::int64_t deadline_ = kForever;
 };
 
+// Sleeps a whole positive timeout, woken by nobody: what the sleeps-through mutants do instead of
+// waiting for the notification that would end their wait early.
+void sleep_through(double timeout) {
+  std::atomic<std::uint32_t> word{0};  // nobody bumps or wakes it
+  const Wait w(true, timeout);
+  while (!w.expired()) w.sleep(word, 0);
+}
+
 // The race window of the atomicity mutants: what the broken code does between its load and its
 // store (a full fence and about 300 ns of arithmetic on the 2-core test machine). Not a sleep:
 // processes released together with microsecond offsets (--mode overlap) land in it; randomly
@@ -113,6 +121,17 @@ class ConnectionWrap : public Connection {
 
  protected:
   std::unique_ptr<Connection> c_;
+};
+
+// A Lock (or RLock) that forwards everything (mutants override one member).
+class LockWrap : public Lock {
+ public:
+  explicit LockWrap(std::unique_ptr<Lock> l) : l_(std::move(l)) {}
+  bool acquire(bool block, std::optional<double> timeout) override { return l_->acquire(block, timeout); }
+  void release() override { l_->release(); }
+
+ protected:
+  std::unique_ptr<Lock> l_;
 };
 
 // ---- queue-drop: a put under contention (another put in flight) returns but loses the item;
@@ -195,9 +214,9 @@ class SegvQueue final : public QueueWrap {
 
 // ---- lock-two-holders: an acquire that finds the lock taken succeeds anyway every other time
 // (without taking it); that holder's release is then a no-op.
-class LeakyLock final : public Lock {
+class LeakyLock final : public LockWrap {
  public:
-  explicit LeakyLock(std::unique_ptr<Lock> l) : l_(std::move(l)) {}
+  using LockWrap::LockWrap;
   bool acquire(bool block, std::optional<double> timeout) override {
     if (fake_depth_ > 0) {
       ++fake_depth_;
@@ -227,7 +246,6 @@ class LeakyLock final : public Lock {
   }
 
  private:
-  std::unique_ptr<Lock> l_;
   std::uint32_t fake_depth_ = 0;
   std::uint32_t real_depth_ = 0;
   std::uint32_t contended_ = 0;
@@ -279,16 +297,12 @@ class EarlyQueue final : public QueueWrap {
   }
 };
 
-class EarlyLock final : public Lock {
+class EarlyLock final : public LockWrap {
  public:
-  explicit EarlyLock(std::unique_ptr<Lock> l) : l_(std::move(l)) {}
+  using LockWrap::LockWrap;
   bool acquire(bool block, std::optional<double> timeout) override {
     return l_->acquire(block, halve(timeout));
   }
-  void release() override { l_->release(); }
-
- private:
-  std::unique_ptr<Lock> l_;
 };
 
 class EarlySimpleQueue final : public SimpleQueueWrap {
@@ -438,16 +452,38 @@ class SleepsThroughQueue final : public QueueWrap {
       return q_->get(false);
     } catch (const mpref::Empty&) {
     }
-    const Wait w(true, timeout);
-    while (!w.expired()) w.sleep(not_empty_->word, 0);  // nobody ever bumps or wakes it
+    sleep_through(*timeout);
     throw mpref::Empty();
   }
+};
 
- private:
-  struct State {
-    std::atomic<std::uint32_t> word{0};
-  };
-  Shared<State> not_empty_;
+// ---- lock-acquire-sleeps-through (order): an acquire(block=True, timeout>0) that finds the lock
+// held waits its whole timeout for a release it never hears of, then returns False without
+// trying again. An acquire that finds it free (or an RLock's owner) takes it; the other timeout
+// forms are the reference's.
+class SleepsThroughLock final : public LockWrap {
+ public:
+  using LockWrap::LockWrap;
+  bool acquire(bool block, std::optional<double> timeout) override {
+    if (!block || !timeout || !(*timeout > 0)) return l_->acquire(block, timeout);
+    if (l_->acquire(false)) return true;
+    sleep_through(*timeout);
+    return false;
+  }
+};
+
+// ---- pipe-poll-sleeps-through (order): a poll(timeout>0) that finds nothing readable waits its
+// whole timeout for a message or EOF it never hears of, then returns False without looking again.
+// poll(None) and poll(0) are the reference's.
+class SleepsThroughConnection final : public ConnectionWrap {
+ public:
+  using ConnectionWrap::ConnectionWrap;
+  bool poll(std::optional<double> timeout) override {
+    if (!timeout || !(*timeout > 0)) return c_->poll(timeout);
+    if (c_->poll(0.0)) return true;
+    sleep_through(*timeout);
+    return false;
+  }
 };
 
 // ---- joinable-count-race (atomicity): the unfinished-task count is a plain shared integer
@@ -616,11 +652,13 @@ class SimpleQueueDrop final : public ForwardingBackend {
   }
 };
 
-class LockTwoHolders final : public ForwardingBackend {
+// The reference with each Lock and RLock wrapped in `Wrap` (a mutant over LockWrap).
+template <class Wrap>
+class LockMutant final : public ForwardingBackend {
  public:
   using ForwardingBackend::ForwardingBackend;
-  std::unique_ptr<Lock> make_lock() override { return std::make_unique<LeakyLock>(inner_->make_lock()); }
-  std::unique_ptr<Lock> make_rlock() override { return std::make_unique<LeakyLock>(inner_->make_rlock()); }
+  std::unique_ptr<Lock> make_lock() override { return std::make_unique<Wrap>(inner_->make_lock()); }
+  std::unique_ptr<Lock> make_rlock() override { return std::make_unique<Wrap>(inner_->make_rlock()); }
 };
 
 class JoinableOffByOne final : public ForwardingBackend {
@@ -698,7 +736,7 @@ const Entry kMutants[] = {
     {"simple-queue-drop", "SimpleQueue.put loses every 5th item of a process", "queue",
      "control", &make_as<SimpleQueueDrop>},
     {"lock-two-holders", "Lock/RLock.acquire lets a second holder in every other time it is contended",
-     "lock", "control", &make_as<LockTwoHolders>},
+     "lock", "control", &make_as<LockMutant<LeakyLock>>},
     {"joinable-off-by-one", "JoinableQueue.task_done counts twice on its first call in a process",
      "joinable", "control", &make_as<JoinableOffByOne>},
     {"timeout-early", "every positive timeout waits only half as long", "timeouts",
@@ -715,6 +753,14 @@ const Entry kMutants[] = {
      "Queue.get(block=True, timeout>0) that finds the queue empty sleeps its whole timeout (no put wakes it), "
      "then raises Empty without looking again",
      "queue", "order", &make_as<QueueMutant<SleepsThroughQueue>>},
+    {"lock-acquire-sleeps-through",
+     "Lock/RLock.acquire(block=True, timeout>0) that finds the lock held sleeps its whole timeout (no release "
+     "wakes it), then returns False without trying again",
+     "lock", "order", &make_as<LockMutant<SleepsThroughLock>>},
+    {"pipe-poll-sleeps-through",
+     "Connection.poll(timeout>0) that finds nothing readable sleeps its whole timeout (no send or close wakes "
+     "it), then returns False without looking again",
+     "pipe", "order", &make_as<PipeMutant<SleepsThroughConnection>>},
     {"joinable-count-race",
      "JoinableQueue's unfinished-task count is a shared integer updated by load, window, store in put and "
      "task_done: overlapping updates are lost",

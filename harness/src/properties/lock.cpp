@@ -27,6 +27,9 @@ struct LockScenario {
 };
 MPC_JSON_FIELDS(LockScenario, type, workers)
 
+// The share of positive acquire timeouts drawn in [0.1, 0.2] s instead of up to max_timeout_s.
+constexpr double kLongAcquireShare = 0.2;
+
 class LockProperty final : public TypedProperty<LockScenario> {
  public:
   LockProperty()
@@ -44,6 +47,10 @@ class LockProperty final : public TypedProperty<LockScenario> {
       w.resize(r.u(1, std::min<std::uint32_t>(l.max_items, 16)));
       for (LockAttempt& a : w) {
         a.acquire = blocking_call(r, l, true);
+        // Longer than the instant tier, so that an acquire that sleeps through a release during
+        // its wait can show (check_lock rule 2c); they wait only while the lock is held.
+        if (a.acquire.block && a.acquire.timeout && *a.acquire.timeout > 0 && r.chance(kLongAcquireShare))
+          a.acquire.timeout = r.real(0.1, 0.2);
         a.hold_us = r.delay(l.max_delay_us);
         if (s.type == "rlock") {
           a.depth = r.u(1, 3);

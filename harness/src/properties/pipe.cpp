@@ -37,6 +37,9 @@ std::size_t messages(const PipeScenario& s) {
   return n;
 }
 
+// The share of positive poll timeouts drawn in [0.1, 0.2] s instead of up to max_timeout_s.
+constexpr double kLongPollShare = 0.2;
+
 class PipeProperty final : public TypedProperty<PipeScenario> {
  public:
   PipeProperty()
@@ -55,10 +58,17 @@ class PipeProperty final : public TypedProperty<PipeScenario> {
       w.delays_us.resize(r.u(1, std::min<std::uint32_t>(l.max_items, 32)));
       for (std::uint32_t& d : w.delays_us) d = r.delay(l.max_delay_us);
     }
-    s.polls.resize(r.u(0, 4));
-    for (auto& t : s.polls) {
-      const std::uint32_t pick = r.u(0, 9);
+    // Duplex: the first poll always waits. A reader whose next poll (its until_quiet one) gives up
+    // closes with the peer's messages unread, and the peer's recv then raises ConnectionResetError:
+    // a crash that would hide the clause of a poll that slept through (rule 8).
+    s.polls.resize(r.u(s.duplex ? 1 : 0, 4));
+    for (std::size_t i = 0; i < s.polls.size(); ++i) {
+      auto& t = s.polls[i];
+      const std::uint32_t pick = r.u(s.duplex && i == 0 ? 4 : 0, 9);
       t = pick < 3 ? std::optional<double>(0.0) : pick < 4 ? std::nullopt : std::optional<double>(r.real(0.001, l.max_timeout_s));
+      // Longer than the instant tier, so that a poll that sleeps through a send or the last
+      // close during its wait can show (check_pipe rule 8); they wait only while nothing is readable.
+      if (t && *t > 0 && r.chance(kLongPollShare)) t = r.real(0.1, 0.2);
     }
     return s;
   }

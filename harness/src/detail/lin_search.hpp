@@ -108,12 +108,6 @@ inline std::uint64_t mix64(std::uint64_t z) {
 
 class Fingerprints {
  public:
-  /// Room for about `n` keys without growing (growing copies the table).
-  void reserve(std::size_t n) {
-    std::size_t slots = 1024;
-    while (slots < 2 * n) slots *= 2;
-    if (slots > slots_.size()) rehash(slots);
-  }
   /// True when `key` was not seen before (and records it).
   bool insert(const std::vector<std::uint64_t>& key) {
     if ((size_ + 1) * 2 > slots_.size()) grow();

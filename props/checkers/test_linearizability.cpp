@@ -77,6 +77,26 @@ TEST(Linearizability, OneConsumerGettingAProducersItemsOutOfOrderIsIllegal) {
   EXPECT_TRUE(std::binary_search(v.window.begin(), v.window.end(), std::size_t{2})) << v.message;
 }
 
+// The native search's proved order (FIFO: the gets order the puts) stops it at the first put
+// and says why; the window shows both puts and both gets.
+TEST(Linearizability, AFailureOnFifoOrderSaysWhichPutMustComeFirst) {
+  const auto a = tag(0, 0), b = tag(1, 0);
+  LinearizabilityOptions native;
+  native.method = LinearizabilityMethod::native;
+  const Verdict v = lin({put(0, a, 10, 20), put(1, b, 30, 40), get(2, b, 50, 60), get(2, a, 70, 80)}, native);
+  ASSERT_TRUE(v.is_illegal()) << v.message;
+  EXPECT_EQ(v.clause, "Q-ORDER-2");
+  EXPECT_NE(v.message.find("it must follow #1 p1 put(1:0): its item was got first, and a queue is FIFO"),
+            std::string::npos)
+      << v.message;
+  std::vector<std::size_t> window = v.window;
+  std::sort(window.begin(), window.end());
+  window.erase(std::unique(window.begin(), window.end()), window.end());
+  EXPECT_EQ(window, (std::vector<std::size_t>{0, 1, 2, 3})) << v.message;
+  // Through the models (no proved order) the answer is the same.
+  EXPECT_TRUE(lin({put(0, a, 10, 20), put(1, b, 30, 40), get(2, b, 50, 60), get(2, a, 70, 80)}).is_illegal());
+}
+
 TEST(Linearizability, AnItemGotTwiceIsIllegal) {
   const auto a = tag(0, 0);
   const Verdict v = lin({put(0, a, 10, 20), get(1, a, 30, 40), get(2, a, 35, 45)});

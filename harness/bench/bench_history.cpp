@@ -35,6 +35,7 @@
 
 #include <cstdlib>
 #include <functional>
+#include <unordered_map>
 #include <utility>
 #include <string>
 #include <string_view>
@@ -192,19 +193,18 @@ bool time_it(const char* name, const History& h, int runs, const std::function<V
 // producer's order is). A copy; `h` unchanged when no such pair exists.
 History made_illegal(const History& h) {
   History bad = h;
-  std::vector<std::size_t> last_get(16, static_cast<std::size_t>(-1));  // by process
-  const auto put_of = [&](std::uint64_t item) -> const Op& {
-    for (const Op& op : h.ops)
-      if (op.kind == OpKind::put && op.value == item) return op;
-    return h.ops.front();
-  };
+  std::unordered_map<std::uint64_t, const Op*> put_of;  // item -> its put (make_history puts each once)
+  for (const Op& op : h.ops)
+    if (op.kind == OpKind::put) put_of.emplace(op.value, &op);
+  std::unordered_map<std::uint32_t, std::size_t> last_get;  // process -> its latest ok get so far
   for (std::size_t i = h.ops.size() / 2; i < h.ops.size(); ++i) {
     const Op& g = h.ops[i];
-    if (g.kind != OpKind::get || !g.ok() || g.process >= last_get.size()) continue;
-    const std::size_t prev = std::exchange(last_get[g.process], i);
-    if (prev == static_cast<std::size_t>(-1)) continue;
-    const Op& p1 = put_of(h.ops[prev].value);
-    const Op& p2 = put_of(g.value);
+    if (g.kind != OpKind::get || !g.ok()) continue;
+    const auto [it, first] = last_get.try_emplace(g.process, i);
+    if (first) continue;
+    const std::size_t prev = std::exchange(it->second, i);
+    const Op& p1 = *put_of.at(h.ops[prev].value);
+    const Op& p2 = *put_of.at(g.value);
     if (p1.process == p2.process || p1.return_ns >= p2.invoke_ns) continue;
     std::swap(bad.ops[prev].value, bad.ops[i].value);
     break;

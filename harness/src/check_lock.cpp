@@ -459,7 +459,7 @@ Verdict check_lock(const History& h, const LockCheckOptions& o) {
   std::map<std::uint32_t, FreeRuns> free_of_others;
   for (std::size_t i : failed_acquires) {
     const Op& f = h.ops[i];
-    if (f.error != ErrorKind::Timeout || f.timeout_ns <= 0) continue;
+    if (!detail::gave_up(f, o.object, OpKind::acquire, ErrorKind::Timeout)) continue;
     const std::int64_t end = detail::waited_until(f);
     const FreeRuns::Run* run = free_runs.covering(f.invoke_ns, end);
     const auto own = own_for_good.find(f.process);

@@ -101,9 +101,7 @@ std::optional<Verdict> full_while_room(const History& h, const Channel& ch, cons
   };
   for (std::size_t i = 0; i < h.ops.size(); ++i) {
     const Op& p = h.ops[i];
-    if (p.object != o.object || p.kind != OpKind::put || !p.failed() || p.error != ErrorKind::Full ||
-        p.timeout_ns <= 0)
-      continue;
+    if (!detail::gave_up(p, o.object, OpKind::put, ErrorKind::Full)) continue;
     const std::int64_t end = detail::waited_until(p);
     if (end - p.invoke_ns <= notice) continue;
     // U is constant between change points: walk the pieces of [invoke, end] and measure each
@@ -202,9 +200,7 @@ Verdict check_queue(const History& h, const QueueCheckOptions& o) {
     const PresentIndex lasting(h, ch, notice);
     for (std::size_t i = 0; i < h.ops.size(); ++i) {
       const Op& g = h.ops[i];
-      if (g.object != o.object || g.kind != OpKind::get || !g.failed() || g.error != ErrorKind::Empty ||
-          g.timeout_ns <= 0)
-        continue;
+      if (!detail::gave_up(g, o.object, OpKind::get, ErrorKind::Empty)) continue;
       const std::int64_t end = detail::waited_until(g);
       const std::size_t w = lasting.lasting(g.invoke_ns, end);
       if (w == npos) continue;

@@ -76,6 +76,12 @@ inline std::string short_name(const History& h, std::size_t i) {
 /// up late, never early.
 inline std::int64_t waited_until(const Op& op) { return std::min(op.return_ns, op.invoke_ns + op.timeout_ns); }
 
+/// A call of `kind` on `object` with a positive timeout that gave up with `error` (a timed
+/// wait the "gave up during its wait" rules judge).
+inline bool gave_up(const Op& op, std::uint32_t object, OpKind kind, ErrorKind error) {
+  return op.object == object && op.kind == kind && op.failed() && op.error == error && op.timeout_ns > 0;
+}
+
 inline std::string seconds_str(std::int64_t ns) {
   return fmt::format("{:.3f} s", static_cast<double>(ns) / 1e9);
 }

@@ -223,22 +223,19 @@ struct NativeQueueAdapter : QueueCommon {
     const auto once = [](const auto& v, std::size_t i) {
       return (i == 0 || v[i - 1].first != v[i].first) && (i + 1 == v.size() || v[i + 1].first != v[i].first);
     };
-    // The chain: (get's invoke, get's return, put's entry) of each item put once and got once.
+    // The chain: each item put once and got once, by its get's return.
     struct Link {
       std::int64_t got_return, got_invoke;
-      std::size_t put;
+      std::size_t put;  // the put's entry
+      std::size_t get;  // the get's op (History index): what proves the put's place
     };
     std::vector<Link> links;
-    std::vector<bool> linked(entries.size(), false);  // by entry: a put in the chain
-    std::vector<std::pair<std::size_t, std::size_t>> proof_of;  // (put entry, its get's op)
     for (std::size_t i = 0, j = 0; i < puts.size(); ++i) {
       if (!once(puts, i)) continue;
       while (j < gets.size() && gets[j].first < puts[i].first) ++j;
       if (j == gets.size() || gets[j].first != puts[i].first || !once(gets, j)) continue;
       const Op& g = h.ops[entries[gets[j].second].index];
-      links.push_back({g.return_ns, g.invoke_ns, puts[i].second});
-      proof_of.emplace_back(puts[i].second, entries[gets[j].second].index);
-      linked[puts[i].second] = true;
+      links.push_back({g.return_ns, g.invoke_ns, puts[i].second, entries[gets[j].second].index});
     }
     if (links.empty()) return;
     std::sort(links.begin(), links.end(),
@@ -247,18 +244,18 @@ struct NativeQueueAdapter : QueueCommon {
     out.needs.assign(entries.size(), 0);
     out.proof.assign(entries.size(), detail::npos);
     std::vector<std::int64_t> returns;
-    for (const auto& [put, get] : proof_of) out.proof[put] = get;
     for (std::size_t c = 0; c < links.size(); ++c) {
       out.position[links[c].put] = static_cast<std::uint32_t>(c);
+      out.proof[links[c].put] = links[c].get;
       returns.push_back(links[c].got_return);
     }
     for (const Link& l : links)  // the gets that returned before this one was invoked
       out.needs[l.put] = static_cast<std::uint32_t>(std::lower_bound(returns.begin(), returns.end(), l.got_invoke) -
                                                     returns.begin());
     if (info_get) return;
-    for (std::size_t k = 0; k < entries.size(); ++k) {
+    for (std::size_t k = 0; k < entries.size(); ++k) {  // ok puts whose item no get returned
       const Op& op = h.ops[entries[k].index];
-      if (op.kind == OpKind::put && op.ok() && !linked[k] &&
+      if (op.kind == OpKind::put && op.ok() &&
           !std::binary_search(gets.begin(), gets.end(), std::make_pair(op.value, std::size_t{0}),
                               [](const auto& a, const auto& b) { return a.first < b.first; }))
         out.needs[k] = static_cast<std::uint32_t>(links.size());

@@ -459,12 +459,8 @@ class Search {
       if (placed) continue;
       // No candidate fits: the first op to return cannot be placed before it returns. Go back.
       if (!best || stack.size() > best->depth) {
-        best = Best{stack.size(), state, frontier(stuck), entries_[entry_of(stuck)].index, npos};
-        if (!ready(entry_of(stuck))) {  // the chain held it back: say behind what
-          best->stuck_entry = entry_of(stuck);
-          best->after_entry = chain_entry_[chain_low_];
-          best->after = entries_[best->after_entry].index;
-        }
+        const std::size_t k = entry_of(stuck);  // the chain may have held it back: say behind what
+        best = Best{stack.size(), state, frontier(stuck), k, ready(k) ? npos : chain_entry_[chain_low_]};
       }
       if (!back()) break;
     }
@@ -477,9 +473,8 @@ class Search {
     std::size_t depth;
     State state;
     std::vector<std::size_t> frontier;  // the ops that could have come next (stuck op last)
-    std::size_t stuck;                  // index into History::ops, or npos
-    std::size_t after;                  // the op the chain makes `stuck` wait for, or npos
-    std::size_t stuck_entry = 0, after_entry = 0;
+    std::size_t stuck;                  // the entry that could not be placed, or npos
+    std::size_t after;                  // the entry the chain makes it wait for, or npos
   };
 
   Verdict best_failure(const Best& b, std::uint64_t states) const {
@@ -496,17 +491,20 @@ class Search {
     std::vector<std::size_t> window = b.frontier;
     for (std::size_t i : producers_of(held)) window.push_back(i);
     if (b.after != npos)
-      for (std::size_t i : {b.after, chain_.proof[b.after_entry], chain_.proof[b.stuck_entry]})
+      for (std::size_t i : {entries_[b.after].index, chain_.proof[b.after], chain_.proof[b.stuck]})
         if (i != npos) window.push_back(i);
-    return verdict(A::clause(h_.ops[b.stuck], o_), std::move(window),
+    const std::size_t stuck = entries_[b.stuck].index;
+    return verdict(A::clause(h_.ops[stuck], o_), std::move(window),
                    fmt::format("after {} op(s) placed, {} cannot be placed before it returns{}", b.depth,
-                               short_name(h_, b.stuck), chain_note(b.after)));
+                               short_name(h_, stuck), chain_note(b.after)));
   }
 
-  // Why the chain held `after` back, for the message ("" when it did not).
+  // Why the chain held the stuck entry back behind entry `after`, for the message ("" when it
+  // did not).
   std::string chain_note(std::size_t after) const {
     if constexpr (requires { A::chain_reason; })
-      if (after != npos) return fmt::format(" (it must follow {}: {})", short_name(h_, after), A::chain_reason);
+      if (after != npos)
+        return fmt::format(" (it must follow {}: {})", short_name(h_, entries_[after].index), A::chain_reason);
     return {};
   }
 
@@ -564,12 +562,8 @@ class SequentialSearch {
     lanes_.resize(processes.size());
     for (std::size_t k = 0; k < entries_.size(); ++k) {
       const auto p = std::lower_bound(processes.begin(), processes.end(), h_.ops[entries_[k].index].process);
-      lanes_[static_cast<std::size_t>(p - processes.begin())].push_back(k);
+      lanes_[static_cast<std::size_t>(p - processes.begin())].push_back(k);  // in invoke order, as entries_
     }
-    for (auto& lane : lanes_)
-      std::stable_sort(lane.begin(), lane.end(), [this](std::size_t a, std::size_t b) {
-        return h_.ops[entries_[a].index].invoke_ns < h_.ops[entries_[b].index].invoke_ns;
-      });
     std::vector<std::size_t> pos(lanes_.size(), 0);
     std::uint64_t states = 0;
     Fingerprints seen;
